@@ -211,12 +211,12 @@ class Expander {
   async #plus(atom: string, verify: boolean): Promise<string[]> {
     const plus = atom.indexOf('+')
     const front = /^(.*?)(\d+)(\..+)?$/s.exec(atom.slice(0, plus))
+    if (!front) return this.#notFound(atom, verify)
     // Perl's numeric view of the increment: `+-1`, `+ 2`, `+1.5` and `+1e1` all count.
     const increment = Number(/^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)/.exec(atom.slice(plus + 1))?.[1] ?? 0)
-    let pref = front?.[1] ?? ''
-    const startnum = front?.[2] ?? ''
-    // When the front has no number, xCAT's $3 is left over from its first match: `node1x+1` has the suffix `x`.
-    let suf = (front ? front[3] : /^(.*)([0-9]+)([^0-9+]*)\+([0-9]+)/s.exec(atom)?.[3]) ?? ''
+    let pref = front[1] ?? ''
+    const startnum = front[2] ?? ''
+    let suf = front[3] ?? ''
     const sum = Math.trunc(Number(startnum) + increment)
     const end = String(sum)
     // sprintf("%0*d"): the zeros go after a minus sign.
