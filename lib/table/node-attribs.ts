@@ -1,4 +1,4 @@
-import type { DbValue, Row } from './driver.js'
+import type { Row } from './driver.js'
 import { translateRegexValue } from './regex-value.js'
 
 /** Attributes whose node and group values are concatenated instead of first-wins: attribute name to delimiter. */
@@ -39,41 +39,54 @@ export interface NodeAttribSources {
  */
 export function resolveNodeAttribs(node: string, cols: readonly string[], src: NodeAttribSources): Row | undefined {
   const own = src.rowsByKey.get(node)
-  const merged = new Map<string, DbValue>()
-  const pending = new Set<string>()
+  const merged: Record<string, string> = {}
+  let found = 0
+  let pending = 0
+  const hierarchical = src.inherit && src.hierarchical.size > 0
   for (const col of cols) {
-    const v = own?.[col] || null
-    if (v !== null) merged.set(col, v)
-    if (v === null || src.hierarchical.has(col)) pending.add(col)
+    const v = own?.[col]
+    if (v) {
+      merged[col] = v
+      found++
+      if (hierarchical && src.hierarchical.has(col)) pending++
+    } else {
+      pending++
+    }
   }
-  if (pending.size > 0 && src.inherit) {
+  if (pending > 0 && src.inherit) {
     for (const group of src.groupsOf(node)) {
       const row = src.rowsByKey.get(group)
       if (!row) continue
-      for (const col of [...pending]) {
+      pending = 0
+      for (const col of cols) {
+        const delim = hierarchical ? src.hierarchical.get(col) : undefined
+        const prev = merged[col]
+        if (prev !== undefined && delim === undefined) continue
         // A group row's key is the group's name; xCAT reports the node's own name for it.
-        const v = col === 'node' && row[col] ? node : row[col] || null
-        if (v === null) continue
-        const delim = src.hierarchical.get(col)
-        const prev = merged.get(col)
-        if (delim !== undefined && prev !== undefined && prev !== null) {
-          merged.set(col, `${prev}${delim}${v}`)
-        } else {
-          merged.set(col, v)
-          if (delim === undefined) pending.delete(col)
+        const v = col === 'node' && row[col] ? node : row[col]
+        if (v) {
+          if (prev === undefined) {
+            merged[col] = v
+            found++
+          } else {
+            merged[col] = `${prev}${delim}${v}`
+          }
         }
+        if (merged[col] === undefined || delim !== undefined) pending++
       }
-      if (pending.size === 0) break
+      if (pending === 0) break
     }
   }
   // Like xCAT, "no data" only when no requested attribute has a value, even if the node or a group has a row.
-  if (merged.size === 0) return undefined
+  if (found === 0) return undefined
   const result: Row = {}
-  for (const [col, v] of merged) {
-    if (v === null) continue
-    const delim = src.inherit ? src.hierarchical.get(col) : undefined
-    const translated = translateRegexValue(node, delim === undefined ? v : uniqueItems(v, delim))
-    if (translated !== undefined) result[col] = translated
+  for (const col of cols) {
+    const v = merged[col]
+    if (v === undefined) continue
+    const delim = hierarchical ? src.hierarchical.get(col) : undefined
+    const value = delim === undefined ? v : uniqueItems(v, delim)
+    const translated = value.charCodeAt(0) === 0x7c || value.charCodeAt(0) === 0x2f ? translateRegexValue(node, value) : value
+    if (translated) result[col] = translated
   }
   return result
 }

@@ -211,14 +211,14 @@ const PERL_WORDS: ReadonlySet<string> = new Set(
   ).split(' '),
 )
 
+type Thunk = (captures: readonly (string | undefined)[]) => Value
+
+/** Compiles tokens into a closure; parsing happens once per expression text, evaluation once per node. */
 class Parser {
   #pos = 0
-  constructor(
-    private readonly tokens: Token[],
-    private readonly captures: readonly (string | undefined)[],
-  ) {}
+  constructor(private readonly tokens: Token[]) {}
 
-  parse(): Value {
+  parse(): Thunk {
     const v = this.#ternary()
     if (this.#pos < this.tokens.length) throw new ArithError(`syntax error near "${this.tokens[this.#pos]?.text}"`)
     return v
@@ -238,17 +238,17 @@ class Parser {
     this.#pos++
   }
 
-  #ternary(): Value {
+  #ternary(): Thunk {
     const cond = this.#binary(0)
     if (!this.#isOp('?')) return cond
     this.#pos++
     const yes = this.#ternary()
     this.#expect(':')
     const no = this.#ternary()
-    return truthy(cond) ? yes : no
+    return (c) => (truthy(cond(c)) ? yes(c) : no(c))
   }
 
-  #binary(level: number): Value {
+  #binary(level: number): Thunk {
     const ops = BINARY_LEVELS[level]
     if (!ops) return this.#unary()
     let left = this.#binary(level + 1)
@@ -258,47 +258,68 @@ class Parser {
       if (!t || !isOp || !ops.includes(t.text)) return left
       this.#pos++
       const right = this.#binary(level + 1)
-      if (t.text === '&&') left = truthy(left) ? right : left
-      else if (t.text === '||') left = truthy(left) ? left : right
-      else left = binary(t.text, left, right)
+      const l = left
+      const op = t.text
+      if (op === '&&') left = (c) => {
+        const a = l(c)
+        return truthy(a) ? right(c) : a
+      }
+      else if (op === '||') left = (c) => {
+        const a = l(c)
+        return truthy(a) ? a : right(c)
+      }
+      else left = (c) => binary(op, l(c), right(c))
     }
   }
 
-  #unary(): Value {
+  #unary(): Thunk {
     const t = this.#peek()
     if (t?.kind === 'op' && ['-', '+', '~', '!'].includes(t.text)) {
       this.#pos++
       const v = this.#unary()
-      if (t.text === '-') return -num(v)
-      if (t.text === '~') return ~num(v)
-      if (t.text === '!') return truthy(v) ? '' : 1n
+      if (t.text === '-') return (c) => -num(v(c))
+      if (t.text === '~') return (c) => ~num(v(c))
+      if (t.text === '!') return (c) => (truthy(v(c)) ? '' : 1n)
       return v
     }
     return this.#power()
   }
 
-  #power(): Value {
+  #power(): Thunk {
     const base = this.#primary()
     if (!this.#isOp('**')) return base
     this.#pos++
-    const exp = num(this.#unary())
-    const b = num(base)
-    if (exp < 0n) {
-      // Perl gives a fraction (2**-1 is 0.5); only 1 and -1 stay integers.
-      if (b === 1n || b === -1n) return b ** -exp
-      throw new ArithError('non-integer result')
+    const exponent = this.#unary()
+    return (c) => {
+      const exp = num(exponent(c))
+      const b = num(base(c))
+      if (exp < 0n) {
+        // Perl gives a fraction (2**-1 is 0.5); only 1 and -1 stay integers.
+        if (b === 1n || b === -1n) return b ** -exp
+        throw new ArithError('non-integer result')
+      }
+      return b ** exp
     }
-    return b ** exp
   }
 
-  #primary(): Value {
+  #primary(): Thunk {
     const t = this.#peek()
     if (!t) throw new ArithError('unexpected end of expression')
     this.#pos++
     switch (t.kind) {
-      case 'num': return literal(t.text)
-      case 'str': return unquote(t.text, this.captures)
-      case 'var': return this.captures[Number(t.text)] ?? ''
+      case 'num': {
+        const v = literal(t.text)
+        return () => v
+      }
+      case 'str': {
+        const text = t.text
+        unquote(text, [])
+        return (c) => unquote(text, c)
+      }
+      case 'var': {
+        const index = Number(t.text)
+        return (c) => c[index] ?? ''
+      }
       case 'ident': return this.#call(t.text)
       case 'op': {
         if (t.text !== '(') throw new ArithError(`syntax error near "${t.text}"`)
@@ -309,16 +330,16 @@ class Parser {
     }
   }
 
-  #call(name: string): Value {
+  #call(name: string): Thunk {
     const helper = HELPERS[name]
     if (!this.#isOp('(')) {
-      if (helper) return helper([])
+      if (helper) return () => helper([])
       if (PERL_WORDS.has(name)) throw new ArithError(`syntax error near "${name}"`)
-      return name
+      return () => name
     }
     if (!helper) throw new ArithError(`Undefined subroutine &main::${name} called`)
     this.#pos++
-    const args: Value[] = []
+    const args: Thunk[] = []
     if (!this.#isOp(')')) {
       for (;;) {
         args.push(this.#ternary())
@@ -327,11 +348,35 @@ class Parser {
       }
     }
     this.#expect(')')
-    return helper(args)
+    return (c) => helper(args.map((a) => a(c)))
   }
+}
+
+const compiled = new Map<string, Thunk | ArithError>()
+
+/** Compiles `expr` once (cached); the result evaluates it with `$n` bound to `captures[n]`, throwing ArithError like a failed eval. */
+export function compilePerlArith(expr: string): (captures: readonly (string | undefined)[]) => string {
+  let thunk = compiled.get(expr)
+  if (thunk === undefined) {
+    try {
+      thunk = new Parser(tokenize(expr)).parse()
+    } catch (err) {
+      if (!(err instanceof ArithError)) throw err
+      thunk = err
+    }
+    if (compiled.size > 10_000) compiled.clear()
+    compiled.set(expr, thunk)
+  }
+  const ready = thunk
+  if (ready instanceof ArithError) {
+    return () => {
+      throw ready
+    }
+  }
+  return (captures) => str(ready(captures))
 }
 
 /** Evaluates `expr` with `$n` bound to `captures[n]`; returns the result as Perl would print it. */
 export function evalPerlArith(expr: string, captures: readonly (string | undefined)[]): string {
-  return str(new Parser(tokenize(expr), captures).parse())
+  return compilePerlArith(expr)(captures)
 }

@@ -79,14 +79,19 @@ export function translateRegexValue(node: string, value: string): string | undef
     const plain = substituteFirst(node, re, replacement ?? '')?.text ?? node
     return plain === '' ? undefined : plain
   }
+  // Perl substitutes each (...) group into the node name in place of the match and evaluates the result.
+  const m = re.exec(node)
+  if (!m) return node
+  const before = node.slice(0, m.index)
+  const after = node.slice(m.index + m[0].length)
+  const captures = [...m]
   let computed = replacement ?? ''
   while (bracket) {
     const [expr, next, prev] = bracket
-    const substituted = substituteFirst(node, re, expr)
-    computed = prev + evaluate(substituted?.text ?? node, substituted?.captures ?? []) + next
+    computed = prev + evaluate(before + expr + after, captures) + next
     bracket = extractBracketed(computed)
   }
-  const result = substituteFirst(node, re, computed)?.text ?? node
+  const result = before + computed + after
   return result === '' ? undefined : result
 }
 

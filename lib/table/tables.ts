@@ -27,11 +27,11 @@ export class TableOps {
     this.tables = owner ?? (this as unknown as Tables)
   }
 
-  /** Every row of `table`; disabled rows only with `includeDisabled`. */
-  async getAllEntries(table: string, options: { includeDisabled?: boolean } = {}): Promise<Row[]> {
+  /** Every row of `table`; disabled rows only with `includeDisabled`; only `columns` (and disable) when given. */
+  async getAllEntries(table: string, options: { includeDisabled?: boolean; columns?: readonly string[] } = {}): Promise<Row[]> {
     const spec = await this.tables.ensure(table)
-    const rows = await this.exec.all(table, `SELECT * FROM ${spec.name}`)
-    return (options.includeDisabled ? rows : rows.filter(isEnabledRow)).map((r) => normalize(spec, r))
+    const rows = await this.exec.all(table, `SELECT ${this.#select(spec, options.columns)} FROM ${spec.name}`)
+    return (options.includeDisabled ? rows : rows.filter(isEnabledRow)).map((r) => normalize(spec, r, options.columns))
   }
 
   /** Enabled rows whose columns equal `keys`; with `lock` (inside a transaction) the rows stay locked until it ends. */
@@ -49,22 +49,23 @@ export class TableOps {
     return (await this.getRows(table, keys))[0]
   }
 
-  /** Enabled rows whose `column` is one of `values`, in as few queries as the list allows. */
-  async getRowsIn(table: string, column: string, values: readonly string[]): Promise<Row[]> {
+  /** Enabled rows whose `column` is one of `values`, in as few queries as the list allows; only `columns` when given. */
+  async getRowsIn(table: string, column: string, values: readonly string[], columns?: readonly string[]): Promise<Row[]> {
     const spec = await this.tables.ensure(table)
-    checkColumns(spec, [column])
+    checkColumns(spec, [column, ...(columns ?? [])])
     if (values.length === 0) return []
+    const wanted = columns ? [...new Set([column, ...columns])] : undefined
     if (values.length > SCAN_THRESHOLD) {
-      const wanted = new Set(values)
-      return (await this.getAllEntries(table)).filter((r) => wanted.has(r[column] ?? ''))
+      const set = new Set(values)
+      return (await this.getAllEntries(table, wanted ? { columns: wanted } : {})).filter((r) => set.has(r[column] ?? ''))
     }
     const rows: Row[] = []
     for (let i = 0; i < values.length; i += IN_CHUNK) {
       const chunk = values.slice(i, i + IN_CHUNK)
       const marks = chunk.map((_, j) => this.tables.driver.dialect.placeholder(j + 1)).join(',')
-      rows.push(...(await this.exec.all(table, `SELECT * FROM ${spec.name} WHERE ${this.#col(column)} IN (${marks})`, chunk)))
+      rows.push(...(await this.exec.all(table, `SELECT ${this.#select(spec, wanted)} FROM ${spec.name} WHERE ${this.#col(column)} IN (${marks})`, chunk)))
     }
-    return rows.filter(isEnabledRow).map((r) => normalize(spec, r))
+    return rows.filter(isEnabledRow).map((r) => normalize(spec, r, wanted))
   }
 
   /** xCAT's setAttribs: update the rows matching `keys`, or insert one row of keys and values when none matches. */
@@ -141,6 +142,12 @@ export class TableOps {
 
   #col(col: string): string {
     return this.tables.driver.dialect.quoteColumn(col)
+  }
+
+  #select(spec: TableSpec, columns: readonly string[] | undefined): string {
+    if (!columns) return '*'
+    checkColumns(spec, columns)
+    return [...new Set([...columns, 'disable'])].map((c) => this.#col(c)).join(', ')
   }
 
   #where(spec: TableSpec, keys: KeyValues, first: number): { sql: string; params: DbValue[] } {
@@ -220,7 +227,7 @@ export class Tables extends TableOps {
     const keys = new Set(nodes)
     for (const groups of groupsByNode.values()) for (const g of groups) keys.add(g)
     const rowsByKey = new Map<string, Row>()
-    for (const row of await this.getRowsIn(table, keyCol, [...keys])) {
+    for (const row of await this.getRowsIn(table, keyCol, [...keys], cols)) {
       const k = row[keyCol]
       if (k !== null && k !== undefined && !rowsByKey.has(k)) rowsByKey.set(k, row)
     }
@@ -237,7 +244,7 @@ export class Tables extends TableOps {
   /** Each node's groups, from nodelist.groups in their listed order. */
   async nodeGroups(nodes: readonly string[]): Promise<Map<string, string[]>> {
     const groups = new Map<string, string[]>()
-    for (const row of await this.getRowsIn('nodelist', 'node', nodes)) {
+    for (const row of await this.getRowsIn('nodelist', 'node', nodes, ['groups'])) {
       if (row.node && !groups.has(row.node)) groups.set(row.node, splitList(row.groups))
     }
     return groups
@@ -297,9 +304,11 @@ export function splitList(value: DbValue | undefined): string[] {
   return (value ?? '').split(',').filter((s) => s !== '')
 }
 
-function normalize(spec: TableSpec, row: Row): Row {
+/** Every column of the row as text or NULL; rows of a column-limited query already are, and are kept as they are. */
+function normalize(spec: TableSpec, row: Row, columns?: readonly string[]): Row {
+  if (columns && columns.every((c) => row[c] === null || typeof row[c] === 'string')) return row
   const out: Row = {}
-  for (const col of [...spec.cols, ...Object.keys(row)]) {
+  for (const col of columns ?? [...spec.cols, ...Object.keys(row)]) {
     const v = row[col]
     out[col] = v === undefined || v === null ? null : String(v)
   }

@@ -7,6 +7,8 @@ import { KeyedLock } from '../keyed-lock.js'
 
 /** How long a writer waits for another process's lock before giving up. */
 const BUSY_TIMEOUT_MS = 30_000
+/** Prepared statements kept per driver; SQLite re-prepares them itself after a schema change. */
+const STATEMENT_CACHE = 256
 
 /** SQLite spelling: unquoted columns as xCAT writes them, `?` placeholders, serialized writers. */
 export const SQLITE_DIALECT: SqlDialect = Object.freeze({
@@ -22,6 +24,7 @@ export class SqliteDriver implements TableDriver {
   readonly dialect = SQLITE_DIALECT
   readonly #dir: string
   readonly #connections = new Map<string, Database.Database>()
+  readonly #statements = new Map<string, Database.Statement>()
   readonly #lock = new KeyedLock()
 
   constructor(dir: string) {
@@ -89,6 +92,7 @@ export class SqliteDriver implements TableDriver {
   }
 
   async close(): Promise<void> {
+    this.#statements.clear()
     for (const db of this.#connections.values()) db.close()
     this.#connections.clear()
   }
@@ -100,7 +104,7 @@ export class SqliteDriver implements TableDriver {
 
   #all(table: string, sql: string, params: readonly DbValue[]): Row[] {
     try {
-      return this.#connection(table).prepare(sql).all(...params) as Row[]
+      return this.#statement(table, sql).all(...params) as Row[]
     } catch (err) {
       throw mapError(err)
     }
@@ -108,10 +112,21 @@ export class SqliteDriver implements TableDriver {
 
   #run(table: string, sql: string, params: readonly DbValue[]): number {
     try {
-      return this.#connection(table).prepare(sql).run(...params).changes
+      return this.#statement(table, sql).run(...params).changes
     } catch (err) {
       throw mapError(err)
     }
+  }
+
+  #statement(table: string, sql: string): Database.Statement {
+    const key = `${table}\0${sql}`
+    let stmt = this.#statements.get(key)
+    if (!stmt) {
+      stmt = this.#connection(table).prepare(sql)
+      if (this.#statements.size >= STATEMENT_CACHE) this.#statements.clear()
+      this.#statements.set(key, stmt)
+    }
+    return stmt
   }
 
   #connection(table: string): Database.Database {
