@@ -7,6 +7,7 @@ export const XCAT_ERRORS = {
   XCAT_ERR_NO_COLUMN: (table: string, col: string) => `No column "${col}" in table "${table}"`,
   XCAT_ERR_BAD_CSV: (detail: string) => detail,
   XCAT_ERR_BAD_NODERANGE: (missing: string) => `Invalid nodes and/or groups in noderange: ${missing}`,
+  XCAT_ERR_NO_MASTER: (command: string) => `site.master is not set, unable to dispatch '${command}'`,
   XCAT_ERR_BAD_REGEX_VALUE: (detail: string) => `Unable to evaluate the regular expression value: ${detail}`,
   XCAT_ERR_USAGE: (detail: string) => detail,
   XCAT_ERR_BAD_ARGUMENT: (detail: string) => detail,

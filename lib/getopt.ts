@@ -37,7 +37,7 @@ function parseSpec(spec: string): OptionSpec {
 export interface GetoptOptions {
   /** Leave unknown options in the remaining arguments instead of failing. */
   readonly passThrough?: boolean
-  /** Stop at the first operand (Getopt::Long's require_order / posix_default). */
+  /** Getopt::Long's posix_default: stop at the first operand (require_order) and take no abbreviated long names. */
   readonly requireOrder?: boolean
 }
 
@@ -68,7 +68,7 @@ export function getopt(argv: readonly string[], specs: readonly string[], option
     if (arg.startsWith('--') && arg.length > 2) {
       const eq = arg.indexOf('=')
       const name = arg.slice(2, eq < 0 ? undefined : eq)
-      const found = findLong(parsed, name)
+      const found = findLong(parsed, name, !options.requireOrder)
       if (!found) {
         if (options.passThrough) {
           args.push(arg)
@@ -76,30 +76,29 @@ export function getopt(argv: readonly string[], specs: readonly string[], option
         }
         throw new GetoptError(`Unknown option: ${name.toLowerCase()}`)
       }
-      const { spec, negated } = found
+      const { spec, negated, name: shown } = found
       if (spec.type === 'flag') {
-        if (eq >= 0) throw new GetoptError(`Option ${name} does not take an argument`)
-        set(spec, !negated, name)
+        if (eq >= 0) throw new GetoptError(`Option ${shown} does not take an argument`)
+        set(spec, !negated, shown)
       } else if (eq >= 0) {
-        set(spec, arg.slice(eq + 1), name)
-      } else if (i + 1 < argv.length && !(spec.optionalValue && (argv[i + 1] ?? '').startsWith('-'))) {
-        set(spec, argv[++i] ?? '', name)
+        set(spec, arg.slice(eq + 1), shown)
+      } else if (i + 1 < argv.length && takesNext(spec, argv[i + 1] ?? '')) {
+        set(spec, argv[++i] ?? '', shown)
       } else if (spec.optionalValue) {
-        set(spec, spec.type === 'i' ? '0' : '', name)
+        set(spec, spec.type === 'i' ? '0' : '', shown)
       } else {
-        throw new GetoptError(`Option ${name} requires an argument`)
+        throw new GetoptError(`Option ${shown} requires an argument`)
       }
       continue
     }
     if (arg.startsWith('-') && arg.length > 1) {
-      const passed: string[] = []
       for (let j = 1; j < arg.length; j++) {
         const letter = arg[j] ?? ''
         const spec = parsed.find((s) => s.names.includes(letter))
         if (!spec) {
           if (options.passThrough) {
-            passed.push(letter)
-            continue
+            args.push(`-${arg.slice(j)}`)
+            break
           }
           throw new GetoptError(`Unknown option: ${letter}`)
         }
@@ -109,12 +108,11 @@ export function getopt(argv: readonly string[], specs: readonly string[], option
         }
         const rest = arg.slice(j + 1)
         if (rest) set(spec, rest, letter)
-        else if (i + 1 < argv.length && !(spec.optionalValue && (argv[i + 1] ?? '').startsWith('-'))) set(spec, argv[++i] ?? '', letter)
+        else if (i + 1 < argv.length && takesNext(spec, argv[i + 1] ?? '')) set(spec, argv[++i] ?? '', letter)
         else if (spec.optionalValue) set(spec, spec.type === 'i' ? '0' : '', letter)
         else throw new GetoptError(`Option ${letter} requires an argument`)
         break
       }
-      if (passed.length) args.push(`-${passed.join('')}`)
       continue
     }
     if (options.requireOrder) {
@@ -126,7 +124,14 @@ export function getopt(argv: readonly string[], specs: readonly string[], option
   return { opts, args }
 }
 
-function findLong(specs: readonly OptionSpec[], name: string): { spec: OptionSpec; negated: boolean } | undefined {
+/** Whether an option that takes a value takes `next` as it: always when mandatory, a number for `:i`, a non-option for `:s`. */
+function takesNext(spec: OptionSpec, next: string): boolean {
+  if (!spec.optionalValue) return true
+  return spec.type === 'i' ? /^[-+]?\d+$/.test(next) : !next.startsWith('-')
+}
+
+/** The long option `name` (any case; a unique prefix when `abbreviate`) and the name it matched, lower-cased as Perl reports it. */
+function findLong(specs: readonly OptionSpec[], name: string, abbreviate: boolean): { spec: OptionSpec; negated: boolean; name: string } | undefined {
   const lower = name.toLowerCase()
   const candidates: { spec: OptionSpec; negated: boolean; name: string }[] = []
   for (const spec of specs) {
@@ -137,9 +142,10 @@ function findLong(specs: readonly OptionSpec[], name: string): { spec: OptionSpe
   }
   const exact = candidates.find((c) => c.name === lower)
   if (exact) return exact
+  if (!abbreviate) return undefined
   const prefixed = candidates.filter((c) => c.name.length > 1 && c.name.startsWith(lower))
   const distinct = new Set(prefixed.map((c) => c.spec))
   if (distinct.size === 1 && prefixed[0]) return prefixed[0]
-  if (distinct.size > 1) throw new GetoptError(`Option ${name} is ambiguous (${prefixed.map((c) => c.name).join(', ')})`)
+  if (distinct.size > 1) throw new GetoptError(`Option ${lower} is ambiguous (${[...new Set(prefixed.map((c) => c.name))].sort().join(', ')})`)
   return undefined
 }

@@ -31,6 +31,13 @@ export async function main(name: string = basename(process.argv[1] ?? '')): Prom
     throw err
   })
   const stdin = name === 'tabrestore' || name === 'chtab' || name === 'xcatconfig' ? undefined : pipedStdin()
-  const io: CommandIo = { env: process.env, cwd: process.cwd(), out: PROCESS_OUTPUT, ...(stdin === undefined ? {} : { stdin }) }
+  const abort = new AbortController()
+  const interrupt = () => {
+    abort.abort()
+    setTimeout(() => process.exit(0), 2000).unref()
+  }
+  process.once('SIGINT', interrupt)
+  process.once('SIGTERM', interrupt)
+  const io: CommandIo = { env: process.env, cwd: process.cwd(), out: PROCESS_OUTPUT, signal: abort.signal, ...(stdin === undefined ? {} : { stdin }) }
   process.exitCode = await runNamedCommand(name, process.argv.slice(2), io)
 }

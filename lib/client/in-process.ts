@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs'
-import { hostname } from 'node:os'
+import { XcatError } from '../errors.js'
 import { createLogger, SILENT_LOGGER } from '../log.js'
 import { first, type XcatRequest, type XcatResponse } from '../protocol/types.js'
 import { DEFAULT_PLUGIN_DIR, PluginRegistry } from '../server/plugin-registry.js'
@@ -22,13 +22,18 @@ export async function runInProcess(request: XcatRequest, sink: (r: XcatResponse)
   try {
     const registry = new PluginRegistry()
     for (const dir of bypassPluginDirs(env.XCATBYPASS ?? '')) await registry.loadDirectory(dir, log)
-    const router = new Router({ registry, tables, log, hostname: hostname().split('.')[0] ?? '' })
+    const router = new Router({ registry, tables, log })
     const command = first(request.command) ?? ''
     if (!router.handles(command)) {
       sink({ error: ['Unsupported request'] })
       return
     }
-    await router.dispatch(request, sink, new AbortController().signal)
+    try {
+      await router.dispatch(request, sink, new AbortController().signal)
+    } catch (err) {
+      if (!(err instanceof XcatError)) throw err
+      sink({ error: [err.message], errorcode: [String(err.errorcode)] })
+    }
   } finally {
     await tables.close()
   }

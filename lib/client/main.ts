@@ -1,9 +1,12 @@
 import { readFileSync, fstatSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
 import { XcatError } from '../errors.js'
 import type { XcatRequest, XcatResponse } from '../protocol/types.js'
 import { runInProcess } from './in-process.js'
 import { ExitCode, printResponse, type Output } from './print.js'
 import { buildRequest, type ClientKind } from './request.js'
+import { clientCredentials, parseXcatHost, PrematureEndError, submitRequest } from './tls-client.js'
 
 /** The process streams as an {@link Output}. */
 export const PROCESS_OUTPUT: Output = {
@@ -17,6 +20,8 @@ export interface CommandIo {
   readonly cwd: string
   readonly out: Output
   readonly stdin?: string
+  /** Aborting it sends abortcommand to xcatd (the client's Ctrl-C). */
+  readonly signal?: AbortSignal
 }
 
 /** Standard input when it is a pipe or a regular file (xcatclient sends it as `<stdin>`). */
@@ -29,18 +34,35 @@ export function pipedStdin(): string | undefined {
   }
 }
 
-/** Submits `request` (in-process with XCATBYPASS) and prints every response as xCAT's client does; returns the exit code. */
+/** Sends `request` to xcatd (XCATHOST, default localhost:3001) with the credentials in ~/.xcat, or in-process with XCATBYPASS. */
+async function deliver(request: XcatRequest, io: CommandIo, onResponse: (r: XcatResponse) => void): Promise<void> {
+  if (io.env.XCATBYPASS) return runInProcess(request, onResponse, io.env)
+  const { host, port } = parseXcatHost(io.env.XCATHOST)
+  const creds = clientCredentials(io.env.HOME ?? homedir())
+  if (creds.warning) {
+    io.out.stdout(`warning: the client certificates under ${join(io.env.HOME ?? homedir(), '.xcat')}/ are not setup correctly; the SSL connection between xcat client and xcatd will be setup without certificate verification and open to Man-In-The-Middle attacks.\n`)
+  }
+  try {
+    await submitRequest({ host, port, ...(creds.key ? { key: creds.key, cert: creds.cert, ca: creds.ca } : {}) }, request, onResponse, io.signal)
+  } catch (err) {
+    if (err instanceof PrematureEndError) throw err
+    io.out.stdout(`Unable to open socket connection to xcatd daemon on ${host}:${port}.\nVerify that the xcatd daemon is running and that your SSL setup is correct.\n`)
+    throw new XcatError('XCAT_ERR_BAD_ARGUMENT', `Connection failure: ${err instanceof Error ? err.message : String(err)}`)
+  }
+}
+
+/** Submits `request` and prints every response as xCAT's client does; returns the exit code. */
 export async function submitAndPrint(request: XcatRequest, io: CommandIo): Promise<number> {
   const exit = new ExitCode()
   const print = (r: XcatResponse) => printResponse(r, io.out, exit, io.env)
   try {
-    if (io.env.XCATBYPASS) {
-      await runInProcess(request, print, io.env)
-    } else {
-      throw new XcatError('XCAT_ERR_BAD_ARGUMENT', 'Unable to reach xcatd: set XCATBYPASS=1 to run commands in this process')
-    }
+    await deliver(request, io, print)
   } catch (err) {
-    io.out.stderr(`Error: ${err instanceof Error ? err.message : String(err)}\n`)
+    if (err instanceof PrematureEndError) {
+      io.out.stderr(`ERROR/WARNING: ${err.message}\n`)
+      return 1
+    }
+    io.out.stderr(`${err instanceof XcatError && err.message.startsWith('Connection failure') ? '' : 'Error: '}${err instanceof Error ? err.message : String(err)}\n`)
     return 1
   }
   return exit.value & 0xff

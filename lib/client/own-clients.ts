@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs'
+import { homedir } from 'node:os'
 import { basename, isAbsolute, join } from 'node:path'
 import { getopt, GetoptError } from '../getopt.js'
 import { detectHostFacts, initDatabase } from '../setup/init-database.js'
+import { setupClientCredentials, setupServerCredentials } from '../setup/setup-node.js'
 import { openTables } from '../table/open-tables.js'
 import { applyAssignments, deleteRows, parseAssignments, parseKeyPairs, TableChangeError } from '../tabutils/table-change.js'
 import { VERSION, versionString } from '../version.js'
@@ -122,11 +124,11 @@ xcatconfig [-u|--updateinstall] [-V|--verbose]
 xcatconfig [-k|--sshkeys] [-s|--sshnodehostkeys] [-c|--credentials] [-d|database] [-m|mgtnode] [-t|tunables] [-V|--verbose]
 `
 
-/** xcatconfig: management-node setup; `-d` creates the tables with xCAT's default rows. */
+/** xcatconfig: management-node setup: `-d` default rows, `-c` credentials, `-s` server credentials, `-i` all of them. */
 export async function xcatconfig(argv: readonly string[], io: CommandIo): Promise<number> {
   let parsed
   try {
-    parsed = getopt(argv, ['h|help', 'v|version', 'd|database', 'V|verbose', 'installdir=s', 'tftpdir=s'])
+    parsed = getopt(argv, ['h|help', 'v|version', 'd|database', 'c|credentials', 's|sshnodehostkeys', 'i|initinstall', 'V|verbose', 'installdir=s', 'tftpdir=s'])
   } catch (err) {
     if (!(err instanceof GetoptError)) throw err
     io.out.stdout(XCATCONFIG_USAGE)
@@ -137,18 +139,29 @@ export async function xcatconfig(argv: readonly string[], io: CommandIo): Promis
     io.out.stdout(`${versionString()}\n`)
     return 0
   }
-  if (opts.h || !opts.d) {
+  if (opts.h || !(opts.d || opts.c || opts.s || opts.i)) {
     io.out.stdout(XCATCONFIG_USAGE)
     return opts.h ? 0 : 1
   }
   const tables = openTables(io.env)
+  const say = (text: string) => opts.V && io.out.stdout(`${text}\n`)
   try {
-    const facts = await detectHostFacts({
-      ...(typeof opts.installdir === 'string' ? { installdir: opts.installdir } : {}),
-      ...(typeof opts.tftpdir === 'string' ? { tftpdir: opts.tftpdir } : {}),
-    })
-    await initDatabase(tables, facts)
-    if (opts.V) io.out.stdout(`Created the xCAT tables with their default rows in ${io.env.XCATCFG ?? 'the configured database'}.\n`)
+    if (opts.d || opts.i) {
+      const facts = await detectHostFacts({
+        ...(typeof opts.installdir === 'string' ? { installdir: opts.installdir } : {}),
+        ...(typeof opts.tftpdir === 'string' ? { tftpdir: opts.tftpdir } : {}),
+      })
+      await initDatabase(tables, facts)
+      say('Created the xCAT tables with their default rows.')
+    }
+    if (opts.c || opts.s || opts.i) {
+      const confdir = await setupServerCredentials(tables, Boolean(opts.c || opts.s))
+      say(`Created the server credentials in ${confdir}/cert.`)
+    }
+    if (opts.c || opts.i) {
+      await setupClientCredentials(tables, io.env.HOME ?? homedir(), Boolean(opts.c))
+      say(`Created the client credentials in ${io.env.HOME ?? homedir()}/.xcat.`)
+    }
     return 0
   } catch (err) {
     io.out.stderr(`Error: ${err instanceof Error ? err.message : String(err)}\n`)

@@ -1,7 +1,7 @@
-import { XcatError } from '../errors.js'
+import { XcatError, xcatError } from '../errors.js'
 import type { Logger } from '../log.js'
 import { expandNoderange } from '../noderange.js'
-import { first, type XcatRequest, type XcatResponse } from '../protocol/types.js'
+import { all, first, type XcatRequest, type XcatResponse } from '../protocol/types.js'
 import { perlRegex } from '../table/regex-value.js'
 import type { Tables } from '../table/tables.js'
 import type { PluginContext, XcatPlugin } from './plugin.js'
@@ -18,9 +18,10 @@ export interface RouterOptions {
   readonly registry: PluginRegistry
   readonly tables: Tables
   readonly log: Logger
-  /** Short host name of this server; requests whose _xcatdest names it run here. */
-  readonly hostname?: string
+  /** Sends requests whose `_xcatdest` names another xcatd there (hierarchy); without it everything runs here. */
   readonly remote?: RemoteDispatch
+  /** True when a `_xcatdest` value names this server. */
+  readonly isLocal?: (dest: string) => boolean
 }
 
 /** xCAT's node order inside a plugin's request: by the first number in the name, then by name. */
@@ -46,17 +47,17 @@ export class Router {
     return this.#opts.registry.handlers(command).length > 0
   }
 
-  /** Runs `request`; resolves when every plugin is done. Unknown commands must be checked with {@link handles} first. */
+  /**
+   * Runs `request`; resolves when every plugin is done. Unknown commands must be checked with {@link handles} first.
+   * A request that cannot be dispatched at all (unknown nodes, no site.master) throws an XcatError.
+   */
   async dispatch(request: XcatRequest, sink: ResponseSink, signal: AbortSignal): Promise<void> {
     const req: XcatRequest = { ...request }
     let nodes = req.node?.map(String) ?? []
     const range = first(req.noderange)
     if (nodes.length === 0 && range) {
       const { nodes: expanded, missing } = await expandNoderange(this.#opts.tables, range)
-      if (missing.length > 0) {
-        sink({ errorcode: ['1'], error: [`Invalid nodes and/or groups in noderange: ${missing.join(',')}`] })
-        return
-      }
+      if (missing.length > 0) throw xcatError('XCAT_ERR_BAD_NODERANGE', missing.join(','))
       if (expanded.length === 0) req.emptynoderange = ['1']
       nodes = expanded
     }
@@ -69,10 +70,7 @@ export class Router {
         sink({ node: [{ name: [node], error: [`Unable to identify plugin for this command, check relevant tables: ${where}`], errorcode: ['1'] }] })
       }
     }
-    if (nodes.length > 0 && !(await this.#opts.tables.site('master'))) {
-      sink({ error: [`site.master is not set, unable to dispatch '${command}'`], errorcode: ['1'] })
-      return
-    }
+    if (nodes.length > 0 && !(await this.#opts.tables.site('master'))) throw xcatError('XCAT_ERR_NO_MASTER', command)
     const runs = [...assignment].map(([name, assigned]) => async () => {
       const plugin = this.#opts.registry.plugin(name)
       const copy: XcatRequest = { ...req }
@@ -105,8 +103,16 @@ export class Router {
           collected.push(r)
           respond?.(r)
         }
-        if (!this.handles(command)) collect({ error: ['Unsupported request'] })
-        else await this.dispatch(request, collect, signal)
+        if (!this.handles(command)) {
+          collect({ error: ['Unsupported request'] })
+          return collected
+        }
+        try {
+          await this.dispatch(request, collect, signal)
+        } catch (err) {
+          if (!(err instanceof XcatError)) throw err
+          collect({ error: [err.message], errorcode: [String(err.errorcode)] })
+        }
         return collected
       },
     }
@@ -125,8 +131,8 @@ export class Router {
         requests.map(async (r) => {
           const copy: XcatRequest = { ...r }
           delete copy.noderange
-          const dest = first(copy._xcatdest)
-          if (dest && this.#opts.remote && !this.#isLocal(dest)) {
+          const dest = all(copy._xcatdest).join(',')
+          if (dest && this.#opts.remote && !(this.#opts.isLocal?.(dest) ?? false)) {
             await this.#opts.remote({ ...copy, _modname: [plugin.name] }, dest, sink, signal)
             return
           }
@@ -144,11 +150,6 @@ export class Router {
       this.#opts.log.error('plugin failed', { plugin: plugin.name, err: err instanceof Error ? err.stack : message })
       sink({ error: [`${plugin.name}: ${message}${nodes}`], errorcode: [String((err as { errorcode?: number }).errorcode ?? 1)] })
     }
-  }
-
-  #isLocal(dest: string): boolean {
-    const host = dest.split(',')[0]?.replace(/:\d+$/, '') ?? ''
-    return host === '' || host === this.#opts.hostname || host === 'localhost' || host === '127.0.0.1' || host === '::1'
   }
 
   async #assign(command: string, nodes: readonly string[]): Promise<{ assignment: Assignment; unhandled: Set<string>; tableSpecs: string[] }> {

@@ -42,14 +42,17 @@ export function parseCsvHeader(line: string | undefined, table: string, known: r
 
 /**
  * Parses tabrestore data lines (xCAT's tabutils.pm rules): empty field is NULL, `""` inside quotes is a quote,
- * a quoted value may continue over lines, too many fields is an error. Problems carry xCAT's messages.
+ * a quoted value may continue over lines, too many fields is an error. Problems carry xCAT's messages: the line number
+ * is 0-based (the record's last line; the line count for a quote left open at the end), the text is the record's first
+ * line and the character is where the rest of the record starts in it (-1 once a quoted value spans lines). Unlike
+ * xCAT, blank lines inside a quoted value are kept.
  */
 export function parseCsvRecords(lines: readonly string[], cols: readonly string[]): { records: CsvRecord[]; problems: CsvProblem[] } {
   const records: CsvRecord[] = []
   const problems: CsvProblem[] = []
   let lineNo = 0
   for (let i = 0; i < lines.length; i++, lineNo++) {
-    let orig = (lines[i] ?? '').replace(/\s+$/, '')
+    const orig = (lines[i] ?? '').replace(/\s+$/, '')
     let rest = orig
     const values: Record<string, DbValue> = {}
     let failed = false
@@ -73,18 +76,19 @@ export function parseCsvRecords(lines: readonly string[], cols: readonly string[
       }
       let value = ''
       let pos = 1
+      let field = rest
       for (;;) {
         const quote = rest.indexOf('"', pos)
         if (quote < 0) {
           if (i + 1 >= lines.length) {
-            problems.push({ message: `CSV unmatched " in record on line ${lineNo}, character ${orig.indexOf(rest)}: ${orig}`, errorcode: 4 })
+            problems.push({ message: `CSV unmatched " in record on line ${lines.length}, character ${orig.indexOf(field)}: ${orig}`, errorcode: 4 })
             failed = true
             break
           }
           value += `${rest.slice(pos)}\n`
           const next = (lines[++i] ?? '').replace(/\s+$/, '')
           lineNo++
-          orig += `\n${next}`
+          field = `${field}\n${next}`.replace(/\s+$/, '')
           rest = next
           pos = 0
           continue
@@ -97,7 +101,7 @@ export function parseCsvRecords(lines: readonly string[], cols: readonly string[
         value += rest.slice(pos, quote)
         const after = rest.slice(quote + 1)
         if (after !== '' && !after.startsWith(',')) {
-          problems.push({ message: `CSV unescaped " in record on line ${lineNo}, character ${quote + 1}: ${orig}`, errorcode: 4 })
+          problems.push({ message: `CSV unescaped " in record on line ${lineNo}, character ${orig.indexOf(field)}: ${orig}`, errorcode: 4 })
           failed = true
           break
         }

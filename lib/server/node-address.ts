@@ -1,0 +1,36 @@
+import type { Tables } from '../table/tables.js'
+import { peerHost } from './peer.js'
+
+/** How long the address-to-node map is reused before it is read again. */
+const CACHE_MS = 5_000
+
+/**
+ * Names peers the way nodes are known to xCAT: the node whose hosts.ip (regex values evaluated) is the address,
+ * else the reverse name of the address with the domain and -eth/-ib/-myri suffixes removed.
+ */
+export class PeerResolver {
+  #map: Map<string, string> | undefined
+  #stamp = 0
+
+  constructor(private readonly tables: Tables) {}
+
+  /** The short name and full name of the peer at `address`. */
+  async resolve(address: string): Promise<{ host: string; fqdn: string }> {
+    const ip = address.replace(/^::ffff:/, '')
+    const node = (await this.#addresses()).get(ip)
+    if (node) return { host: node, fqdn: node }
+    const domain = await this.tables.site('domain')
+    return peerHost(ip, domain ? [domain] : [])
+  }
+
+  async #addresses(): Promise<Map<string, string>> {
+    if (this.#map && Date.now() - this.#stamp < CACHE_MS) return this.#map
+    const nodes = (await this.tables.getAllEntries('nodelist', { columns: ['node'] })).flatMap((r) => (r.node ? [r.node] : []))
+    const ips = await this.tables.getNodesAttribs('hosts', nodes, ['ip'])
+    const map = new Map<string, string>()
+    for (const [node, row] of ips) if (row.ip && !map.has(row.ip)) map.set(row.ip, node)
+    this.#map = map
+    this.#stamp = Date.now()
+    return map
+  }
+}
