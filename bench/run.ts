@@ -1,6 +1,7 @@
 import { benchTableAttribs } from './table-attribs.js'
+import { benchXcatdRequests } from './xcatd-requests.js'
 
-const BENCHES: Record<string, () => Promise<void>> = { 'table-attribs': benchTableAttribs }
+const BENCHES: Record<string, () => Promise<void>> = { 'table-attribs': benchTableAttribs, 'xcatd-requests': benchXcatdRequests }
 
 const only = process.argv.slice(2)
 for (const [name, bench] of Object.entries(BENCHES)) {

@@ -30,7 +30,7 @@ export async function main(name: string = basename(process.argv[1] ?? '')): Prom
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0)
     throw err
   })
-  const stdin = name === 'tabrestore' || name === 'chtab' || name === 'xcatconfig' ? undefined : pipedStdin()
+  const stdin = name === 'tabrestore' || name === 'chtab' || name === 'xcatconfig' || name === 'xcatd' ? undefined : await pipedStdin()
   const abort = new AbortController()
   const interrupt = () => {
     abort.abort()

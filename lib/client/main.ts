@@ -1,4 +1,3 @@
-import { readFileSync, fstatSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { XcatError } from '../errors.js'
@@ -24,14 +23,36 @@ export interface CommandIo {
   readonly signal?: AbortSignal
 }
 
-/** Standard input when it is a pipe or a regular file (xcatclient sends it as `<stdin>`). */
-export function pipedStdin(): string | undefined {
-  try {
-    const st = fstatSync(0)
-    return st.isFIFO() || st.isFile() ? readFileSync(0, 'utf8') : undefined
-  } catch {
-    return undefined
-  }
+/** How long a client waits for piped input to start, as xCAT's client does when no terminal is attached. */
+const STDIN_WAIT_MS = 1000
+
+/**
+ * Standard input when it is not a terminal (xcatclient sends it as `<stdin>`): read to its end once data starts
+ * flowing; undefined when nothing arrives within a second, so an idle inherited pipe never hangs a command.
+ */
+export async function pipedStdin(): Promise<string | undefined> {
+  if (process.stdin.isTTY) return undefined
+  const stdin = process.stdin
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = []
+    let started = false
+    const finish = (value: string | undefined) => {
+      clearTimeout(timer)
+      stdin.removeAllListeners('data').removeAllListeners('end').removeAllListeners('error')
+      stdin.pause()
+      stdin.unref?.()
+      resolve(value)
+    }
+    const timer = setTimeout(() => {
+      if (!started) finish(undefined)
+    }, STDIN_WAIT_MS)
+    stdin.on('data', (chunk: Buffer) => {
+      started = true
+      chunks.push(chunk)
+    })
+    stdin.on('end', () => finish(Buffer.concat(chunks).toString('utf8')))
+    stdin.on('error', () => finish(undefined))
+  })
 }
 
 /** Sends `request` to xcatd (XCATHOST, default localhost:3001) with the credentials in ~/.xcat, or in-process with XCATBYPASS. */

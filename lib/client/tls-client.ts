@@ -23,6 +23,21 @@ export interface XcatdTarget {
   readonly ca?: Buffer
 }
 
+const contexts = new WeakMap<object, Map<Buffer | undefined, tls.SecureContext>>()
+
+/** One TLS context per set of credentials: parsing keys and certificates costs more than a handshake. */
+function secureContext(target: XcatdTarget): tls.SecureContext {
+  const owner: object = target.key ?? contexts
+  let byCa = contexts.get(owner)
+  if (!byCa) contexts.set(owner, (byCa = new Map()))
+  let ctx = byCa.get(target.ca)
+  if (!ctx) {
+    ctx = tls.createSecureContext({ ...(target.key ? { key: target.key, cert: target.cert } : {}), ...(target.ca ? { ca: target.ca } : {}), minVersion: 'TLSv1.2' })
+    byCa.set(target.ca, ctx)
+  }
+  return ctx
+}
+
 /** The connection ended before `serverdone`. */
 export class PrematureEndError extends Error {
   constructor() {
@@ -64,14 +79,13 @@ export async function submitRequest(target: XcatdTarget, request: XcatRequest, o
   const socket = tls.connect({
     host: target.host,
     port: target.port,
-    ...(target.key ? { key: target.key, cert: target.cert } : {}),
-    ...(target.ca ? { ca: target.ca } : {}),
+    secureContext: secureContext(target),
     rejectUnauthorized: Boolean(target.ca),
     checkServerIdentity: () => undefined,
-    minVersion: 'TLSv1.2',
     timeout: CONNECT_TIMEOUT_MS,
   })
   socket.setEncoding('utf8')
+  socket.setNoDelay(true)
   const framer = new DocumentFramer('xcatresponse', MAX_RESPONSE_BYTES)
   let done = false
   let chain = Promise.resolve()

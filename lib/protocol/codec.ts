@@ -6,9 +6,10 @@ export function encodeRequest(request: XcatRequest): string {
   return toXml('xcatrequest', request as unknown as XmlTree)
 }
 
-/** Parses one `<xcatrequest>` document; a request without a command is invalid. */
+/** Parses one `<xcatrequest>` document; a request without a command is invalid, except the client's `abortcommand`. */
 export async function decodeRequest(xml: string): Promise<XcatRequest> {
   const tree = await parseXml(xml, 'xcatrequest')
+  if (tree.abortcommand !== undefined) return { command: [], ...tree } as unknown as XcatRequest
   const command = tree.command
   if (!Array.isArray(command) || typeof command[0] !== 'string' || command[0] === '') throw new XmlFormatError('the request has no command')
   return tree as unknown as XcatRequest
@@ -16,12 +17,13 @@ export async function decodeRequest(xml: string): Promise<XcatRequest> {
 
 /**
  * Responses as xcatd writes them: one `<xcatresponse>` per response, concatenated without a wrapper, `xcatdsource`
- * added to every response but the one that ends the request, characters outside TAB..DEL replaced by '?'.
+ * added to every response but the one that ends the request (a response relayed from a service node keeps its own),
+ * characters outside TAB..DEL replaced by '?'.
  */
 export function encodeResponses(responses: readonly XcatResponse[], source?: string): string {
   return asciiOnly(
     responses
-      .map((r) => toXml('xcatresponse', (source && r.serverdone === undefined ? { ...r, xcatdsource: [source] } : r) as unknown as XmlTree))
+      .map((r) => toXml('xcatresponse', (source && r.serverdone === undefined && r.xcatdsource === undefined ? { ...r, xcatdsource: [source] } : r) as unknown as XmlTree))
       .join(''),
   )
 }

@@ -9,8 +9,10 @@ export const MAX_REQUEST_BYTES = 16 * 1024 * 1024
  * boundaries. Text between documents (newlines) is skipped.
  */
 export class DocumentFramer {
-  #buffer = ''
-  #scanned = 0
+  #chunks: string[] = []
+  #length = 0
+  #tail = ''
+  #opened = false
   readonly #open: string
   readonly #close: string
 
@@ -24,27 +26,38 @@ export class DocumentFramer {
 
   /** Bytes held that do not yet form a complete document. */
   get pending(): number {
-    return this.#buffer.length
+    return this.#length
   }
 
   /** Adds a chunk; returns the documents it completed. Throws FrameError for garbage or an oversized document. */
   push(chunk: string): string[] {
-    this.#buffer += chunk
-    const docs: string[] = []
-    for (;;) {
-      const end = this.#buffer.indexOf(this.#close, Math.max(0, this.#scanned - this.#close.length))
-      if (end < 0) break
-      const stop = end + this.#close.length
-      const start = this.#buffer.indexOf(this.#open)
-      if (start < 0 || start > end) throw new FrameError(`a ${this.#close} without ${this.#open}`)
-      docs.push(this.#buffer.slice(start, stop))
-      this.#buffer = this.#buffer.slice(stop)
-      this.#scanned = 0
-    }
-    this.#scanned = this.#buffer.length
+    // Only the new text (and the few characters before it) is searched, so a large document costs linear time.
+    const window = this.#tail + chunk
+    this.#chunks.push(chunk)
+    this.#length += chunk.length
+    this.#tail = window.slice(-Math.max(this.#open.length, this.#close.length))
+    if (!this.#opened) this.#opened = window.includes(this.#open)
+    const docs = window.includes(this.#close) ? this.#extract() : []
     // xcatd's own test: more than 15 characters that hold no opening tag cannot be a request.
-    if (this.#buffer.length > 15 && !this.#buffer.includes(this.#open)) throw new FrameError(`no ${this.#open} in the input`)
-    if (this.#buffer.length > this.maxBytes) throw new FrameError(`document larger than ${this.maxBytes} bytes`)
+    if (!this.#opened && this.#length > 15) throw new FrameError(`no ${this.#open} in the input`)
+    if (this.#length > this.maxBytes) throw new FrameError(`document larger than ${this.maxBytes} bytes`)
+    return docs
+  }
+
+  #extract(): string[] {
+    let buffer = this.#chunks.join('')
+    const docs: string[] = []
+    for (let end = buffer.indexOf(this.#close); end >= 0; end = buffer.indexOf(this.#close)) {
+      const stop = end + this.#close.length
+      const start = buffer.indexOf(this.#open)
+      if (start < 0 || start > end) throw new FrameError(`a ${this.#close} without ${this.#open}`)
+      docs.push(buffer.slice(start, stop))
+      buffer = buffer.slice(stop)
+    }
+    this.#chunks = buffer ? [buffer] : []
+    this.#length = buffer.length
+    this.#tail = buffer.slice(-Math.max(this.#open.length, this.#close.length))
+    this.#opened = buffer.includes(this.#open)
     return docs
   }
 }

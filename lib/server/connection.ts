@@ -55,6 +55,7 @@ class ResponseWriter {
  */
 export function serveConnection(socket: TLSSocket, client: ClientIdentity, deps: ConnectionDeps): void {
   socket.setEncoding('utf8')
+  socket.setNoDelay(true)
   const framer = new DocumentFramer('xcatrequest', deps.maxRequestBytes)
   const writer = new ResponseWriter(socket, deps.source)
   let queue = Promise.resolve()

@@ -73,14 +73,15 @@ export class Xcatd {
     const peers = new PeerResolver(tables)
     const tlsOptions = serverTlsOptions({ confdir, tlspolicy: await site('xcattlspolicy'), sslversion: await site('xcatsslversion'), ciphers: await site('xcatsslciphers') })
     this.#tls = tls.createServer(tlsOptions, (socket) => {
-      if (socket.getPeerCertificate()?.subject && !socket.authorized) {
+      const { user, refused } = certificateUser(socket)
+      if (refused) {
         log.warn('client certificate refused', { address: socket.remoteAddress, reason: String(socket.authorizationError) })
         socket.destroy()
         return
       }
       socket.pause()
       void peers.resolve(socket.remoteAddress ?? '').then(({ host, fqdn }) => {
-        serveConnection(socket, { name: certificateUser(socket), host, fqdn, port: socket.remotePort ?? 0 }, {
+        serveConnection(socket, { name: user, host, fqdn, port: socket.remotePort ?? 0 }, {
           executor,
           limiter,
           log,

@@ -24,6 +24,12 @@ const UNLOGGED = new Set(['getdestiny', 'getbladecons', 'getipmicons', 'getopenb
 export class RequestExecutor {
   constructor(private readonly deps: { readonly tables: Tables; readonly router: Router; readonly log: Logger }) {}
 
+  /** site.auditskipcmds: commands whose authorisation is not logged (`ALL`, xcatconfig's default, skips them all). */
+  async #auditSkips(command: string): Promise<boolean> {
+    const skip = (await this.deps.tables.site('auditskipcmds')) ?? ''
+    return skip.split(',').some((c) => c.trim().toUpperCase() === 'ALL' || c.trim() === command)
+  }
+
   /** Runs `request` for `client`; every response, ending with serverdone, goes to `send`. */
   async execute(request: XcatRequest, client: ClientIdentity, send: (r: XcatResponse) => void, signal: AbortSignal): Promise<void> {
     const { tables, router, log } = this.deps
@@ -35,7 +41,8 @@ export class RequestExecutor {
       if (version && version !== VERSION) send({ warning: [`xCAT Version mismatch! \n         ${client.host}: ${version}\n         this server: ${VERSION}\n`] })
       const rules = await tables.getAllEntries('policy')
       const allowed = await authorize(rules, client, req, { expand: async (range) => (await expandNoderange(tables, range)).nodes })
-      if (!UNLOGGED.has(command)) log.info(allowed ? 'allowing request' : 'denying request', { command, user: client.name, host: client.host })
+      if (!allowed) log.warn('denying request', { command, user: client.name, host: client.host })
+      else if (!UNLOGGED.has(command) && !(await this.#auditSkips(command))) log.info('allowing request', { command, user: client.name, host: client.host })
       if (!allowed) return done({ error: ['Permission denied for request'], errorcode: ['1'] })
       if (!(first(req.username) !== undefined && isTrusted(rules, client))) req.username = client.name === undefined ? [] : [client.name]
       req._xcat_authname = client.name === undefined ? [] : [client.name]

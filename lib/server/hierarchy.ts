@@ -11,10 +11,11 @@ import type { RemoteDispatch } from './router.js'
  * serverdone; when no destination answers the error says so, as xcatd does.
  */
 export function hierarchyDispatch(confdir: string, defaultPort: number): RemoteDispatch {
+  let creds: { cred: Buffer; ca: Buffer } | undefined
   return async (request, dest, sink, signal) => {
     const certDir = join(confdir, 'cert')
-    const cred = readFileSync(join(certDir, 'server-cred.pem'))
-    const ca = readFileSync(join(certDir, 'ca.pem'))
+    creds ??= { cred: readFileSync(join(certDir, 'server-cred.pem')), ca: readFileSync(join(certDir, 'ca.pem')) }
+    const { cred, ca } = creds
     const copy: XcatRequest = { ...request, _xcatver: [VERSION] }
     delete copy._xcatdest
     const targets = dest.split(',').filter((d) => d !== '')

@@ -11,6 +11,7 @@ const CACHE_MS = 5_000
 export class PeerResolver {
   #map: Map<string, string> | undefined
   #stamp = 0
+  readonly #names = new Map<string, { at: number; name: Promise<{ host: string; fqdn: string }> }>()
 
   constructor(private readonly tables: Tables) {}
 
@@ -19,8 +20,12 @@ export class PeerResolver {
     const ip = address.replace(/^::ffff:/, '')
     const node = (await this.#addresses()).get(ip)
     if (node) return { host: node, fqdn: node }
-    const domain = await this.tables.site('domain')
-    return peerHost(ip, domain ? [domain] : [])
+    const cached = this.#names.get(ip)
+    if (cached && Date.now() - cached.at < CACHE_MS) return cached.name
+    const name = this.tables.site('domain').then((domain) => peerHost(ip, domain ? [domain] : []))
+    if (this.#names.size > 10_000) this.#names.clear()
+    this.#names.set(ip, { at: Date.now(), name })
+    return name
   }
 
   async #addresses(): Promise<Map<string, string>> {

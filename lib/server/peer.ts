@@ -1,11 +1,16 @@
 import { lookupService } from 'node:dns/promises'
 import type { TLSSocket } from 'node:tls'
 
-/** The user a verified client certificate names: its subject CN; undefined for anonymous clients. */
-export function certificateUser(socket: TLSSocket): string | undefined {
-  if (!socket.authorized) return undefined
-  const cn = socket.getPeerCertificate()?.subject?.CN
-  return Array.isArray(cn) ? cn[0] : cn || undefined
+/**
+ * The client certificate's standing: `user` is the subject CN of a certificate that chains to our CA, `refused` is
+ * true for a certificate that does not (xcatd's VERIFY_PEER ends such handshakes); no certificate is anonymous.
+ */
+export function certificateUser(socket: TLSSocket): { user: string | undefined; refused: boolean } {
+  const subject = socket.getPeerCertificate()?.subject
+  if (!subject) return { user: undefined, refused: false }
+  if (!socket.authorized) return { user: undefined, refused: true }
+  const cn = subject.CN
+  return { user: (Array.isArray(cn) ? cn[0] : cn) || undefined, refused: false }
 }
 
 /** xCAT's short host name of a peer: domain (or everything after the first dot) and -eth/-ib/-myri suffixes removed. */

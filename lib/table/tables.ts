@@ -57,7 +57,10 @@ export class TableOps {
     const wanted = columns ? [...new Set([column, ...columns])] : undefined
     if (values.length > SCAN_THRESHOLD) {
       const set = new Set(values)
-      return (await this.getAllEntries(table, wanted ? { columns: wanted } : {})).filter((r) => set.has(r[column] ?? ''))
+      return (await this.getAllEntries(table, wanted ? { columns: wanted } : {})).filter((r) => {
+        const v = r[column]
+        return v !== null && v !== undefined && set.has(v)
+      })
     }
     const rows: Row[] = []
     for (let i = 0; i < values.length; i += IN_CHUNK) {

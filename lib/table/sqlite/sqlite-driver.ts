@@ -135,8 +135,9 @@ export class SqliteDriver implements TableDriver {
     const file = join(this.#dir, `${table}.sqlite`)
     try {
       db = new Database(file)
+      // The file's journal mode is left as it is (xCAT's files use the default rollback journal): writers are
+      // serialized by BEGIN IMMEDIATE and everyone waits up to the busy timeout for a lock instead of failing.
       db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
-      db.pragma('journal_mode = WAL')
     } catch (err) {
       throw new XcatError('XCAT_ERR_DB_CONNECT', `Unable to connect to the database: ${file}: ${(err as Error).message}`, { cause: err })
     }

@@ -1,0 +1,3 @@
+import { xcatdMain } from '../lib/server/main.js'
+
+await xcatdMain()
