@@ -2,6 +2,8 @@ import { expect } from 'chai'
 import { ExitCode, printResponse } from '../../../lib/client/print.js'
 import type { XcatResponse } from '../../../lib/protocol/types.js'
 
+const EMPTY = null as unknown as string
+
 interface Printed {
   stdout: string
   stderr: string
@@ -45,7 +47,7 @@ const CASES: Case[] = [
   },
   {
     title: 'prints an empty error element as a bare "Error: "',
-    responses: [{ error: [null as unknown as string], xcatdsource: ['mn01'] }],
+    responses: [{ error: [EMPTY], xcatdsource: ['mn01'] }],
     stderr: 'Error: \n',
   },
   {
@@ -80,7 +82,7 @@ const CASES: Case[] = [
   },
   {
     title: 'prints empty contents with the separator and a trailing space',
-    responses: [{ node: [{ name: ['n1'], data: [{ desc: ['nodetype.os'], contents: [null as unknown as string] }] }] }],
+    responses: [{ node: [{ name: ['n1'], data: [{ desc: ['nodetype.os'], contents: [EMPTY] }] }] }],
     stdout: 'n1: nodetype.os: \n',
   },
   {
@@ -90,7 +92,7 @@ const CASES: Case[] = [
   },
   {
     title: 'prints an empty node data element as "name: "',
-    responses: [{ node: [{ name: ['n1'], data: [null as unknown as string] }] }],
+    responses: [{ node: [{ name: ['n1'], data: [EMPTY] }] }],
     stdout: 'n1: \n',
   },
   {
@@ -136,7 +138,7 @@ const CASES: Case[] = [
   },
   {
     title: 'prints a node error without a name as "[source]: Error: text"',
-    responses: [{ node: [{ name: [null as unknown as string], error: ['e'] }], xcatdsource: ['mn01'] }],
+    responses: [{ node: [{ name: [EMPTY], error: ['e'] }], xcatdsource: ['mn01'] }],
     stderr: '[mn01]: Error: e\n',
   },
   {
@@ -180,7 +182,7 @@ const CASES: Case[] = [
   },
   {
     title: 'skips data items that are empty, null or "0"',
-    responses: [{ data: ['a', '', null as unknown as string, '0', 'b', '00', ' '], xcatdsource: ['mn01'] }],
+    responses: [{ data: ['a', '', EMPTY, '0', 'b', '00', ' '], xcatdsource: ['mn01'] }],
     stdout: 'a\nb\n00\n \n',
   },
   {
@@ -190,12 +192,12 @@ const CASES: Case[] = [
   },
   {
     title: 'prints {desc, contents} data items as "desc: contents", "contents" or "desc"',
-    responses: [{ data: [{ desc: ['d'], contents: ['c'] }, { contents: ['only contents'] }, { desc: ['only desc'] }, { desc: [''], contents: ['c2'] }, { desc: ['d3'], contents: [null as unknown as string] }] }],
+    responses: [{ data: [{ desc: ['d'], contents: ['c'] }, { contents: ['only contents'] }, { desc: ['only desc'] }, { desc: [''], contents: ['c2'] }, { desc: ['d3'], contents: [EMPTY] }] }],
     stdout: 'd: c\nonly contents\nonly desc\nc2\nd3: \n',
   },
   {
     title: 'skips {desc, contents} data items that print as nothing',
-    responses: [{ data: [{ desc: [null as unknown as string] }, { contents: ['0'] }, {}] }],
+    responses: [{ data: [{ desc: [EMPTY] }, { contents: ['0'] }, {}] }],
     stdout: '',
   },
   {
@@ -205,7 +207,7 @@ const CASES: Case[] = [
   },
   {
     title: 'prints info with the source when the response has a host key',
-    responses: [{ info: ['Processing n1'], host: [null], xcatdsource: ['mn01'] }],
+    responses: [{ info: ['Processing n1'], host: [EMPTY], xcatdsource: ['mn01'] }],
     stdout: '[mn01]: Processing n1\n',
   },
   {
@@ -244,7 +246,7 @@ const CASES: Case[] = [
   {
     title: 'with XCATSHOWSVR prints a node data entry without a name as "[source]: data"',
     env: { XCATSHOWSVR: '1' },
-    responses: [{ node: [{ name: [null as unknown as string], data: ['x'] }, { name: [null as unknown as string] }], xcatdsource: ['mn01'] }],
+    responses: [{ node: [{ name: [EMPTY], data: ['x'] }, { name: [EMPTY] }], xcatdsource: ['mn01'] }],
     stdout: '[mn01]: x\n',
   },
   {
@@ -294,7 +296,7 @@ describe('printResponse', () => {
       {
         node: [
           { name: ['compute01'], data: [{ contents: ['rhels8.6'], desc: ['nodetype.os'] }] },
-          { name: ['compute02'], data: [{ contents: [null as unknown as string], desc: ['nodetype.os'] }] },
+          { name: ['compute02'], data: [{ contents: [EMPTY], desc: ['nodetype.os'] }] },
         ],
         xcatdsource: ['mn01'],
       },
