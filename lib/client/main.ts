@@ -92,5 +92,7 @@ export async function submitAndPrint(request: XcatRequest, io: CommandIo): Promi
 /** Runs client command `command` with `argv`, packed as xcatclient (`noderange`) or xcatclientnnr (`nnr`) would. */
 export async function runClientCommand(command: string, kind: ClientKind, argv: readonly string[], io: CommandIo): Promise<number> {
   const request = buildRequest(command, argv, kind, io.stdin === undefined ? { cwd: io.cwd, env: io.env } : { cwd: io.cwd, env: io.env, stdin: io.stdin })
-  return submitAndPrint(request, io)
+  // xcatclient prints the server name before each message when -V is among the arguments.
+  const verbose = (request.arg ?? []).some((a) => a === '-V' || a === '--verbose')
+  return submitAndPrint(request, verbose ? { ...io, env: { ...io.env, XCATSHOWSVR: '1' } } : io)
 }

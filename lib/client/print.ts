@@ -70,7 +70,7 @@ export function printResponse(rsp: XcatResponse, out: Output, exit: ExitCode, en
       if (showSource) tag()
       const data = list(node.data)[0] as DataItem | undefined
       if (typeof data === 'object' && data !== null) {
-        if (firstOf(data.desc)) desc += `: ${firstOf(data.desc)}`
+        if (data.desc !== undefined) desc += `: ${firstOf(data.desc)}`
         if (data.contents !== undefined) desc += `: ${firstOf(data.contents)}`
       } else {
         desc += `: ${text(data)}`

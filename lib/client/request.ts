@@ -26,19 +26,17 @@ export function xcatEnvironment(env: NodeJS.ProcessEnv): Record<string, string[]
 /** Builds the request xcatclient / xcatclientnnr sends for `command argv...`. */
 export function buildRequest(command: string, argv: readonly string[], kind: ClientKind, ctx: RequestContext): XcatRequest {
   const req: XcatRequest = { command: [command], clienttype: ['cli'], cwd: [ctx.cwd] }
+  const absoluteFile = (range: string) => {
+    const file = /^\^(.*)$/.exec(range)?.[1]
+    return file !== undefined && !isAbsolute(file) ? `^${join(ctx.cwd, file)}` : range
+  }
   const args: string[] = []
   let i = 0
   if (kind === 'noderange') {
     while (i < argv.length && (argv[i] ?? '').startsWith('-')) args.push(argv[i++] ?? '')
     if (i < argv.length) {
-      const range = argv[i++] ?? ''
-      const file = /^\^(.*)$/.exec(range)?.[1]
-      req.noderange = [file !== undefined && !isAbsolute(file) ? `^${join(ctx.cwd, file)}` : range]
+      req.noderange = [(argv[i++] ?? '').split(',').map(absoluteFile).join(',')]
     }
-  }
-  const absoluteFile = (range: string) => {
-    const file = /^\^(.*)$/.exec(range)?.[1]
-    return file !== undefined && !isAbsolute(file) ? `^${join(ctx.cwd, file)}` : range
   }
   args.push(...argv.slice(i).map((a) => (kind === 'dbcmd' && !a.includes('=') && !a.startsWith('-') ? a.split(',').map(absoluteFile).join(',') : a)))
   if (args.length) req.arg = args

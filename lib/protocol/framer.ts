@@ -16,9 +16,14 @@ export class DocumentFramer {
   readonly #open: string
   readonly #close: string
 
+  /**
+   * `root` names the document element; `strictStart` applies xcatd's rule that more than 15 characters without the
+   * opening tag cannot be a request (clients reading responses do not apply it).
+   */
   constructor(
     root: string,
     private readonly maxBytes: number = MAX_REQUEST_BYTES,
+    private readonly strictStart = root === 'xcatrequest',
   ) {
     this.#open = `<${root}>`
     this.#close = `</${root}>`
@@ -38,8 +43,9 @@ export class DocumentFramer {
     this.#tail = window.slice(-Math.max(this.#open.length, this.#close.length))
     if (!this.#opened) this.#opened = window.includes(this.#open)
     const docs = window.includes(this.#close) ? this.#extract() : []
-    // xcatd's own test: more than 15 characters that hold no opening tag cannot be a request.
-    if (!this.#opened && this.#length > 15) throw new FrameError(`no ${this.#open} in the input`)
+    if (this.strictStart && !this.#opened && this.#length > 15 && this.#chunks.join('').trimStart().length > 15) {
+      throw new FrameError(`no ${this.#open} in the input`)
+    }
     if (this.#length > this.maxBytes) throw new FrameError(`document larger than ${this.maxBytes} bytes`)
     return docs
   }
@@ -51,6 +57,7 @@ export class DocumentFramer {
       const stop = end + this.#close.length
       const start = buffer.indexOf(this.#open)
       if (start < 0 || start > end) throw new FrameError(`a ${this.#close} without ${this.#open}`)
+      if (stop - start > this.maxBytes) throw new FrameError(`document larger than ${this.maxBytes} bytes`)
       docs.push(buffer.slice(start, stop))
       buffer = buffer.slice(stop)
     }

@@ -78,6 +78,9 @@ function normalize(value: unknown): XmlValue {
  */
 export async function parseXml(xml: string, root: string): Promise<XmlTree> {
   if (/<!DOCTYPE|<!ENTITY/i.test(xml)) throw new XmlFormatError('DTDs and entity declarations are not accepted')
+  const entity = /&(?!(?:amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);)([^;\s]{0,20};?)/.exec(xml)
+  if (entity) throw new XmlFormatError(`undefined entity &${entity[1] ?? ''}`)
+  if (!new RegExp(`</${root}>\\s*$`).test(xml)) throw new XmlFormatError('junk after document element')
   const elements = xml.match(/<[A-Za-z_]/g)?.length ?? 0
   if (elements > MAX_ELEMENTS) throw new XmlFormatError('too many elements')
   const parser = new Parser({ explicitArray: true, explicitRoot: true, ignoreAttrs: true, emptyTag: () => null, strict: true, async: false })

@@ -30,6 +30,11 @@ interface Case {
 
 const CASES: Case[] = [
   {
+    title: 'keeps the separator of an empty desc in node data',
+    responses: [{ node: [{ name: ['n1'], data: [{ desc: [EMPTY], contents: ['c'] }] }] }],
+    stdout: 'n1: : c\n',
+  },
+  {
     title: 'prints an error as "Error: [xcatdsource]: text" on stderr',
     responses: [{ error: ['Could not find an entry for node n4'], xcatdsource: ['mn01'] }],
     stderr: 'Error: [mn01]: Could not find an entry for node n4\n',

@@ -9,6 +9,11 @@ const ROOT = { cwd: '/root', env: { HOME: '/root', PATH: '/usr/bin' } }
 
 describe('buildRequest', () => {
   describe("'noderange' (xcatclient)", () => {
+    it('makes every ^file of a comma list absolute', () => {
+      const req = buildRequest('nodels', ['n1,^nodes.txt,^/abs/list'], 'noderange', { cwd: '/root', env: {} })
+      expect(req.noderange).to.deep.equal(['n1,^/root/nodes.txt,^/abs/list'])
+    })
+
     it('sends the command, clienttype cli, cwd and the first argument as the noderange', () => {
       expect(buildRequest('nodels', ['compute01-compute03'], 'noderange', ROOT)).to.deep.equal({ command: ['nodels'], clienttype: ['cli'], cwd: ['/root'], noderange: ['compute01-compute03'] })
     })

@@ -162,4 +162,17 @@ describe('DocumentFramer', () => {
     const framer = new DocumentFramer('xcatrequest', doc.length + 1)
     for (let i = 0; i < 100; i++) expect(framer.push(`${doc}\n`)).to.deep.equal([doc])
   })
+
+  it('accepts whitespace between responses however the stream is cut', () => {
+    const a = '<xcatresponse>\n  <data>a</data>\n</xcatresponse>'
+    const b = '<xcatresponse>\n  <serverdone></serverdone>\n</xcatresponse>'
+    const framer = new DocumentFramer('xcatresponse')
+    const docs = [...`${a}\n\n\n\n\n${b}\n`].flatMap((c) => framer.push(c))
+    expect(docs).to.deep.equal([a, b])
+  })
+
+  it('refuses an oversized document even when it arrives in one chunk', () => {
+    const framer = new DocumentFramer('xcatrequest', 100)
+    expect(() => framer.push(`<xcatrequest><command>c</command><arg>${'x'.repeat(200)}</arg></xcatrequest>`)).to.throw(FrameError)
+  })
 })
