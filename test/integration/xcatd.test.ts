@@ -192,6 +192,18 @@ describe('xcatd over TLS', function () {
     expect((await xcatd.run(creds.rootHome, 'nodels', ['cn2'])).stdout).to.equal('cn2\n')
   })
 
+  it('refuses a 100 MB request with the default limits and keeps serving', async function () {
+    this.timeout(120_000)
+    const plain = await startTestDaemon(tables, { confdir: creds.confdir })
+    try {
+      const huge = `<xcatrequest>\n<command>nodels</command>\n<arg>${'x'.repeat(100 * 1024 * 1024)}</arg>\n</xcatrequest>\n`
+      expect(await rawExchange(plain.port, creds, huge, /<\/xcatresponse>/, 60_000)).to.match(/Invalid request: document larger than 16777216 bytes/)
+      expect((await plain.run(creds.rootHome, 'nodels', ['cn2'])).stdout).to.equal('cn2\n')
+    } finally {
+      await plain.stop()
+    }
+  })
+
   it('closes a connection that sends nothing, or never finishes its request, after the idle timeout', async () => {
     const started = Date.now()
     expect(await rawExchange(xcatd.port, creds, '')).to.equal('')
