@@ -47,16 +47,20 @@ async function issue(ca: { key: string; cert: string }, cn: string): Promise<{ k
   }
 }
 
+/** Writes `<prefix>-key.pem`, `<prefix>-cert.pem`, `<prefix>-cred.pem` (both) and a copy of the CA as `ca.pem`. */
+async function writeCredentials(dir: string, prefix: string, issued: { key: string; cert: string }, caCert: string): Promise<void> {
+  await writeFile(join(dir, `${prefix}-key.pem`), issued.key, { mode: 0o600 })
+  await writeFile(join(dir, `${prefix}-cert.pem`), issued.cert)
+  await writeFile(join(dir, `${prefix}-cred.pem`), issued.key + issued.cert, { mode: 0o600 })
+  await copyFile(caCert, join(dir, 'ca.pem'))
+}
+
 /** `<confdir>/cert`: server-key.pem, server-cert.pem, server-cred.pem (both) and ca.pem, subject CN = `cn`. */
 export async function createServerCredentials(confdir: string, cn: string): Promise<void> {
   const ca = await ensureCa(confdir)
   const dir = join(confdir, 'cert')
   await mkdir(dir, { recursive: true, mode: 0o755 })
-  const { key, cert } = await issue(ca, cn)
-  await writeFile(join(dir, 'server-key.pem'), key, { mode: 0o600 })
-  await writeFile(join(dir, 'server-cert.pem'), cert)
-  await writeFile(join(dir, 'server-cred.pem'), key + cert, { mode: 0o600 })
-  await copyFile(ca.cert, join(dir, 'ca.pem'))
+  await writeCredentials(dir, 'server', await issue(ca, cn), ca.cert)
 }
 
 /** `<home>/.xcat`: client-key.pem, client-cert.pem, client-cred.pem and ca.pem for user `user`, as xCAT's setup-local-client.sh. */
@@ -64,11 +68,7 @@ export async function createClientCredentials(confdir: string, home: string, use
   const ca = await ensureCa(confdir)
   const dir = join(home, '.xcat')
   await mkdir(dir, { recursive: true, mode: 0o700 })
-  const { key, cert } = await issue(ca, user)
-  await writeFile(join(dir, 'client-key.pem'), key, { mode: 0o600 })
-  await writeFile(join(dir, 'client-cert.pem'), cert)
-  await writeFile(join(dir, 'client-cred.pem'), key + cert, { mode: 0o600 })
-  await copyFile(ca.cert, join(dir, 'ca.pem'))
+  await writeCredentials(dir, 'client', await issue(ca, user), ca.cert)
 }
 
 /** The subject CN of a PEM certificate file, or undefined when the file is missing. */

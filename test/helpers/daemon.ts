@@ -8,6 +8,7 @@ import { initDatabase } from '../../lib/setup/init-database.js'
 import { Xcatd } from '../../lib/server/daemon.js'
 import { DEFAULT_PLUGIN_DIR } from '../../lib/server/plugin-registry.js'
 import type { Tables } from '../../lib/table/tables.js'
+import { createTestDatabase, type TestDatabase } from './databases.js'
 import type { CommandResult } from './run-command.js'
 
 /** The CN of the test management node's server certificate. */
@@ -93,4 +94,35 @@ export async function startTestDaemon(tables: Tables, options: { confdir: string
     },
     stop: () => daemon.stop(),
   }
+}
+
+/** What {@link useTestDaemon} gives a suite once its before hook ran. */
+export interface DaemonSuite {
+  readonly db: TestDatabase
+  readonly tables: Tables
+  readonly creds: TestCredentials
+  readonly xcatd: TestDaemon
+}
+
+/**
+ * Registers mocha hooks that give the suite a database with xCAT's default rows, credentials and a running daemon
+ * (after `seed` filled the tables), and remove them all afterwards.
+ */
+export function useTestDaemon(options: { backend?: TestDatabase['backend']; seed?: (tables: Tables) => Promise<void>; daemon?: Omit<Parameters<typeof startTestDaemon>[1], 'confdir'> } = {}): DaemonSuite {
+  const suite = {} as { db: TestDatabase; tables: Tables; creds: TestCredentials; xcatd: TestDaemon }
+  before(async () => {
+    suite.db = await createTestDatabase(options.backend ?? 'sqlite')
+    suite.tables = suite.db.open()
+    suite.creds = await createTestCredentials()
+    await initTestDatabase(suite.tables, suite.creds.confdir)
+    await options.seed?.(suite.tables)
+    suite.xcatd = await startTestDaemon(suite.tables, { confdir: suite.creds.confdir, ...options.daemon })
+  })
+  after(async () => {
+    await suite.xcatd?.stop()
+    await suite.tables?.close()
+    await suite.db?.drop()
+    suite.creds?.remove()
+  })
+  return suite
 }

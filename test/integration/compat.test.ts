@@ -8,9 +8,7 @@ import { expect } from 'chai'
 import { decodeRequest, encodeResponses } from '../../lib/protocol/codec.js'
 import { DocumentFramer } from '../../lib/protocol/framer.js'
 import type { XcatRequest, XcatResponse } from '../../lib/protocol/types.js'
-import type { Tables } from '../../lib/table/tables.js'
-import { createTestDatabase, type TestDatabase } from '../helpers/databases.js'
-import { createTestCredentials, initTestDatabase, startTestDaemon, type TestCredentials, type TestDaemon } from '../helpers/daemon.js'
+import { useTestDaemon } from '../helpers/daemon.js'
 
 const execFileAsync = promisify(execFile)
 const PERL_CLIENT = join(import.meta.dirname, '..', 'fixtures', 'perl', 'xcat-client.pl')
@@ -161,39 +159,26 @@ function fixture(name: string): string {
 
 describe('compatibility with xCAT clients and node scripts', function () {
   this.timeout(60_000)
-  let db: TestDatabase
-  let tables: Tables
-  let creds: TestCredentials
-  let xcatd: TestDaemon
-
-  before(async () => {
-    db = await createTestDatabase('sqlite')
-    tables = db.open()
-    creds = await createTestCredentials()
-    await initTestDatabase(tables, creds.confdir)
-    await tables.setMany('nodelist', ['cn1', 'cn2', 'cn3'].map((node) => ({ keys: { node }, values: { groups: 'compute,all' } })))
-    await tables.setMany('nodetype', [
-      { keys: { node: 'cn1' }, values: { os: 'rhels8.6', arch: 'x86_64' } },
-      { keys: { node: 'cn2' }, values: { os: 'sles15.4', arch: 'x86_64' } },
-    ])
-    await tables.setAttribs('hosts', { node: 'cn1' }, { ip: '127.0.0.1' })
-    xcatd = await startTestDaemon(tables, { confdir: creds.confdir, idleTimeoutMs: 1500 })
-  })
-  after(async () => {
-    await xcatd.stop()
-    await tables.close()
-    await db.drop()
-    creds.remove()
+  const suite = useTestDaemon({
+    seed: async (tables) => {
+      await tables.setMany('nodelist', ['cn1', 'cn2', 'cn3'].map((node) => ({ keys: { node }, values: { groups: 'compute,all' } })))
+      await tables.setMany('nodetype', [
+        { keys: { node: 'cn1' }, values: { os: 'rhels8.6', arch: 'x86_64' } },
+        { keys: { node: 'cn2' }, values: { os: 'sles15.4', arch: 'x86_64' } },
+      ])
+      await tables.setAttribs('hosts', { node: 'cn1' }, { ip: '127.0.0.1' })
+    },
+    daemon: { idleTimeoutMs: 1500 },
   })
 
   describe("xCAT's XML::Simple client against our daemon", () => {
     it('sends its request in the byte layout of the recorded nodeset fixture', async () => {
-      const res = await perlClient(xcatd.port, creds.rootHome, { command: ['nodeset'], cwd: ['/root'], clienttype: ['cli'], noderange: ['compute01-compute03'], arg: ['osimage=img1'], environment: { XCAT_FOO: 'bar' } })
+      const res = await perlClient(suite.xcatd.port, suite.creds.rootHome, { command: ['nodeset'], cwd: ['/root'], clienttype: ['cli'], noderange: ['compute01-compute03'], arg: ['osimage=img1'], environment: { XCAT_FOO: 'bar' } })
       expect(res.request).to.equal(fixture('nodeset-request.xml'))
     })
 
     it('reads tabdump site as data responses from mn and a bare serverdone', async () => {
-      const res = await perlClient(xcatd.port, creds.rootHome, { command: ['tabdump'], arg: ['site'], clienttype: ['cli'], cwd: ['/root'] })
+      const res = await perlClient(suite.xcatd.port, suite.creds.rootHome, { command: ['tabdump'], arg: ['site'], clienttype: ['cli'], cwd: ['/root'] })
       const last = res.responses.at(-1)
       expect(last).to.deep.equal({ serverdone: [null] })
       const body = res.responses.slice(0, -1)
@@ -207,13 +192,13 @@ describe('compatibility with xCAT clients and node scripts', function () {
     })
 
     it('receives bytes that re-encode exactly from what XML::Simple parsed', async () => {
-      const res = await perlClient(xcatd.port, creds.rootHome, { command: ['tabdump'], arg: ['site'] })
+      const res = await perlClient(suite.xcatd.port, suite.creds.rootHome, { command: ['tabdump'], arg: ['site'] })
       expect(encodeResponses(res.responses)).to.equal(res.raw)
       expect(res.raw).to.match(/\n {2}<serverdone><\/serverdone>\n<\/xcatresponse>\n$/)
     })
 
     it('reads nodels with a noderange as node entries', async () => {
-      const res = await perlClient(xcatd.port, creds.rootHome, { command: ['nodels'], noderange: ['cn1-cn3'], arg: ['nodetype.os'], clienttype: ['cli'], cwd: ['/root'] })
+      const res = await perlClient(suite.xcatd.port, suite.creds.rootHome, { command: ['nodels'], noderange: ['cn1-cn3'], arg: ['nodetype.os'], clienttype: ['cli'], cwd: ['/root'] })
       expect(res.responses.at(-1)).to.deep.equal({ serverdone: [null] })
       const nodes = res.responses.flatMap((r) => r.node ?? [])
       expect(nodes.map((n) => n.name)).to.deep.equal([['cn1'], ['cn2'], ['cn3']])
@@ -227,45 +212,45 @@ describe('compatibility with xCAT clients and node scripts', function () {
     })
 
     it('reads nodels without attributes as one data item per node', async () => {
-      const res = await perlClient(xcatd.port, creds.rootHome, { command: ['nodels'], noderange: ['compute'] })
+      const res = await perlClient(suite.xcatd.port, suite.creds.rootHome, { command: ['nodels'], noderange: ['compute'] })
       expect(res.responses).to.deep.equal([{ data: ['cn1', 'cn2', 'cn3'], xcatdsource: ['mn'] }, { serverdone: [null] }])
     })
 
     it('reads a bad noderange as an error with errorcode 1 in the serverdone response', async () => {
-      const res = await perlClient(xcatd.port, creds.rootHome, { command: ['nodels'], noderange: ['cn1,nosuch'] })
+      const res = await perlClient(suite.xcatd.port, suite.creds.rootHome, { command: ['nodels'], noderange: ['cn1,nosuch'] })
       expect(res.responses).to.have.length(1)
       expect(res.responses[0]).to.deep.include({ errorcode: ['1'], serverdone: [null] })
       expect(res.responses[0]?.error?.[0]).to.match(/nosuch/)
     })
 
     it('reads an unknown command as "Unsupported request" without an errorcode', async () => {
-      const res = await perlClient(xcatd.port, creds.rootHome, { command: ['nosuchcommand'], clienttype: ['cli'] })
+      const res = await perlClient(suite.xcatd.port, suite.creds.rootHome, { command: ['nosuchcommand'], clienttype: ['cli'] })
       expect(res.responses).to.deep.equal([{ error: ['Unsupported request'], serverdone: [null] }])
     })
 
     it('reads a policy denial as error, errorcode 1 and serverdone in one response', async () => {
-      const res = await perlClient(xcatd.port, creds.aliceHome, { command: ['tabdump'], arg: ['site'] })
+      const res = await perlClient(suite.xcatd.port, suite.creds.aliceHome, { command: ['tabdump'], arg: ['site'] })
       expect(res.responses).to.deep.equal([{ error: ['Permission denied for request'], errorcode: ['1'], serverdone: [null] }])
       expect(res.raw).to.equal(fixture('permission-denied.xml'))
     })
 
     it('is denied without a client certificate for what the policy keeps to root', async () => {
-      const res = await perlClient(xcatd.port, creds.rootHome, { command: ['tabdump'], arg: ['site'] }, { anonymous: true })
+      const res = await perlClient(suite.xcatd.port, suite.creds.rootHome, { command: ['tabdump'], arg: ['site'] }, { anonymous: true })
       expect(res.responses).to.deep.equal([{ error: ['Permission denied for request'], errorcode: ['1'], serverdone: [null] }])
     })
 
     it('echoes the transid in serverdone', async () => {
-      const res = await perlClient(xcatd.port, creds.rootHome, { command: ['nosuchcommand'], transid: ['17'] })
+      const res = await perlClient(suite.xcatd.port, suite.creds.rootHome, { command: ['nosuchcommand'], transid: ['17'] })
       expect(res.responses).to.deep.equal([{ error: ['Unsupported request'], serverdone: [null], transid: ['17'] }])
     })
 
     it('gets characters outside TAB..DEL back as ?', async () => {
-      await tables.setAttribs('site', { key: 'compattest' }, { value: 'café ☕' })
+      await suite.tables.setAttribs('site', { key: 'compattest' }, { value: 'café ☕' })
       try {
-        const res = await perlClient(xcatd.port, creds.rootHome, { command: ['tabdump'], arg: ['-w', 'key==compattest', 'site'] })
+        const res = await perlClient(suite.xcatd.port, suite.creds.rootHome, { command: ['tabdump'], arg: ['-w', 'key==compattest', 'site'] })
         expect(res.responses.flatMap((r) => r.data ?? [])).to.deep.equal(['#key,value,comments,disable', '"compattest","caf? ?",,'])
       } finally {
-        await tables.delEntries('site', [{ key: 'compattest' }])
+        await suite.tables.delEntries('site', [{ key: 'compattest' }])
       }
     })
   })
@@ -274,11 +259,11 @@ describe('compatibility with xCAT clients and node scripts', function () {
     const getdestinyLines = ['<xcatrequest>', '<command>nextdestiny</command>', '<callback_port>300</callback_port>', '</xcatrequest>']
 
     beforeEach(async () => {
-      await tables.setAttribs('chain', { node: 'cn1' }, { currstate: 'sysclone rhels8.6-x86_64', currchain: 'shell,boot' })
+      await suite.tables.setAttribs('chain', { node: 'cn1' }, { currstate: 'sysclone rhels8.6-x86_64', currchain: 'shell,boot' })
     })
 
     it('answers an anonymous line-by-line nextdestiny so that getpostscript.awk sees the end', async () => {
-      const { lines, ended } = await awkStyleExchange(xcatd.port, getdestinyLines)
+      const { lines, ended } = await awkStyleExchange(suite.xcatd.port, getdestinyLines)
       expect(ended).to.equal(true)
       const serverdone = lines.findIndex((l) => l.includes('<serverdone>'))
       expect(serverdone).to.be.greaterThan(0)
@@ -295,11 +280,11 @@ describe('compatibility with xCAT clients and node scripts', function () {
         '</xcatresponse>',
       ])
       expect(lines).to.include('  <xcatdsource>mn</xcatdsource>')
-      expect((await tables.getNodeAttribs('chain', 'cn1', ['currstate', 'currchain']))).to.deep.include({ currstate: 'shell', currchain: 'boot' })
+      expect((await suite.tables.getNodeAttribs('chain', 'cn1', ['currstate', 'currchain']))).to.deep.include({ currstate: 'shell', currchain: 'boot' })
     })
 
     it('answers the getdestiny request file so that its sed extraction finds the values', async () => {
-      const response = await fileStyleExchange(xcatd.port, fixture('getdestiny-request.xml').replace('getdestiny', 'nextdestiny'))
+      const response = await fileStyleExchange(suite.xcatd.port, fixture('getdestiny-request.xml').replace('getdestiny', 'nextdestiny'))
       expect(await sedExtract(response, 'name')).to.equal('cn1')
       expect(await sedExtract(response, 'data')).to.equal('shell')
       expect(await sedExtract(response, 'xcatdsource')).to.equal('mn')
@@ -308,20 +293,20 @@ describe('compatibility with xCAT clients and node scripts', function () {
     })
 
     it('puts every leaf element of the answer on a line of its own', async () => {
-      const response = await fileStyleExchange(xcatd.port, `${getdestinyLines.join('\n')}\n`)
+      const response = await fileStyleExchange(suite.xcatd.port, `${getdestinyLines.join('\n')}\n`)
       for (const line of response.split('\n').filter((l) => l.trim())) {
         expect(line).to.match(/^( {2})*(<\/?[A-Za-z_]+>|<([A-Za-z_]+)>[^<]*<\/\3>)$/)
       }
     })
 
     it('answers getpostscript.awk-style three-space indented requests', async () => {
-      const { lines, ended } = await awkStyleExchange(xcatd.port, ['<xcatrequest>', '   <command>nextdestiny</command>', '</xcatrequest>'])
+      const { lines, ended } = await awkStyleExchange(suite.xcatd.port, ['<xcatrequest>', '   <command>nextdestiny</command>', '</xcatrequest>'])
       expect(ended).to.equal(true)
       expect(lines).to.include('    <data>shell</data>')
     })
 
     it('lets sed find the error of a request the policy denies an anonymous node', async () => {
-      const response = await fileStyleExchange(xcatd.port, '<xcatrequest>\n<command>tabdump</command>\n<arg>site</arg>\n</xcatrequest>\n')
+      const response = await fileStyleExchange(suite.xcatd.port, '<xcatrequest>\n<command>tabdump</command>\n<arg>site</arg>\n</xcatrequest>\n')
       expect(await sedExtract(response, 'error')).to.equal('Permission denied for request')
       expect(await sedExtract(response, 'errorcode')).to.equal('1')
     })
@@ -345,13 +330,13 @@ describe('compatibility with xCAT clients and node scripts', function () {
     for (const [how, split] of splits) {
       it(`prints nodels-responses.xml replayed ${how} exactly as xCAT's client does`, async () => {
         const transcript = fixture('nodels-responses.xml')
-        const replay = await startReplayServer(creds.confdir, () => split(transcript))
+        const replay = await startReplayServer(suite.creds.confdir, () => split(transcript))
         try {
-          const res = await xcatd.run(creds.rootHome, 'nodels', ['compute01-compute03', 'nodetype.os'], { env: { XCATHOST: `127.0.0.1:${replay.port}` } })
+          const res = await suite.xcatd.run(suite.creds.rootHome, 'nodels', ['compute01-compute03', 'nodetype.os'], { env: { XCATHOST: `127.0.0.1:${replay.port}` } })
           expect(res).to.deep.equal(NODELS)
           expect(replay.requests).to.have.length(1)
           const request: XcatRequest = await decodeRequest(replay.requests[0]!)
-          expect(request).to.deep.equal({ arg: ['nodetype.os'], clienttype: ['cli'], command: ['nodels'], cwd: [creds.rootHome], noderange: ['compute01-compute03'] })
+          expect(request).to.deep.equal({ arg: ['nodetype.os'], clienttype: ['cli'], command: ['nodels'], cwd: [suite.creds.rootHome], noderange: ['compute01-compute03'] })
         } finally {
           await replay.close()
         }
@@ -359,18 +344,18 @@ describe('compatibility with xCAT clients and node scripts', function () {
     }
 
     it('prints the recorded permission denial on stderr and exits 1', async () => {
-      const replay = await startReplayServer(creds.confdir, () => [fixture('permission-denied.xml')])
+      const replay = await startReplayServer(suite.creds.confdir, () => [fixture('permission-denied.xml')])
       try {
-        expect(await xcatd.run(creds.rootHome, 'tabdump', ['site'], { env: { XCATHOST: `127.0.0.1:${replay.port}` } })).to.deep.equal({ code: 1, stdout: '', stderr: 'Error: Permission denied for request\n' })
+        expect(await suite.xcatd.run(suite.creds.rootHome, 'tabdump', ['site'], { env: { XCATHOST: `127.0.0.1:${replay.port}` } })).to.deep.equal({ code: 1, stdout: '', stderr: 'Error: Permission denied for request\n' })
       } finally {
         await replay.close()
       }
     })
 
     it('prints the recorded escaped and multi-line values unescaped', async () => {
-      const replay = await startReplayServer(creds.confdir, () => chunked(fixture('escaped-responses.xml'), [5, 3]))
+      const replay = await startReplayServer(suite.creds.confdir, () => chunked(fixture('escaped-responses.xml'), [5, 3]))
       try {
-        expect(await xcatd.run(creds.rootHome, 'tabdump', [], { env: { XCATHOST: `127.0.0.1:${replay.port}` } })).to.deep.equal({
+        expect(await suite.xcatd.run(suite.creds.rootHome, 'tabdump', [], { env: { XCATHOST: `127.0.0.1:${replay.port}` } })).to.deep.equal({
           code: 0,
           stdout: `n1: d: c & <x>\na & b < c > d "quoted" 'apostrophe'\ncol1\tcol2\nline one\nline two &amp;\n  indented line three\n`,
           stderr: '',
@@ -383,9 +368,9 @@ describe('compatibility with xCAT clients and node scripts', function () {
     it('reports a transcript cut before serverdone as a premature end and exits 1', async () => {
       const transcript = fixture('nodels-responses.xml')
       const cut = transcript.slice(0, transcript.lastIndexOf('<xcatresponse>'))
-      const replay = await startReplayServer(creds.confdir, () => [cut], { end: true })
+      const replay = await startReplayServer(suite.creds.confdir, () => [cut], { end: true })
       try {
-        const res = await xcatd.run(creds.rootHome, 'nodels', ['compute01-compute03', 'nodetype.os'], { env: { XCATHOST: `127.0.0.1:${replay.port}` } })
+        const res = await suite.xcatd.run(suite.creds.rootHome, 'nodels', ['compute01-compute03', 'nodetype.os'], { env: { XCATHOST: `127.0.0.1:${replay.port}` } })
         expect(res.code).to.equal(1)
         expect(res.stdout).to.equal(NODELS.stdout)
         expect(res.stderr).to.equal(`${NODELS.stderr}ERROR/WARNING: communication with the xCAT server seems to have been ended prematurely\n`)
