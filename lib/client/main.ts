@@ -11,6 +11,7 @@ import { clientCredentials, parseXcatHost, PrematureEndError, submitRequest } fr
 export const PROCESS_OUTPUT: Output = {
   stdout: (t) => void process.stdout.write(t),
   stderr: (t) => void process.stderr.write(t),
+  isTTY: Boolean(process.stdout.isTTY),
 }
 
 /** What a command run needs from its surroundings (tests pass their own). */

@@ -4,6 +4,29 @@ import type { DataItem, NodeResponse, XcatResponse } from '../protocol/types.js'
 export interface Output {
   stdout(text: string): void
   stderr(text: string): void
+  /** True when stdout is a terminal: progress is drawn as a bar instead of printed as lines. */
+  readonly isTTY?: boolean
+}
+
+const BAR_WIDTH = 30
+
+/** Outputs whose last write was a progress bar: the next message starts on a new line. */
+const barShown = new WeakSet<Output>()
+
+/** A progress response drawn as a bar over the previous one (terminal) or printed as a plain line. */
+function printProgress(rsp: XcatResponse, out: Output): boolean {
+  const p = list(rsp.progress)[0] as Record<string, unknown> | undefined
+  const text = firstOf(rsp.sinfo)
+  if (!p) return false
+  if (!out.isTTY) {
+    out.stdout(`${text}\n`)
+    return true
+  }
+  const percent = Math.max(0, Math.min(100, Number(firstOf(p.percent)) || 0))
+  const filled = Math.round((percent / 100) * BAR_WIDTH)
+  out.stdout(`\r[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${text}\x1b[K`)
+  barShown.add(out)
+  return true
 }
 
 /** The exit code so far: the bitwise OR of every errorcode received (xCAT's $xCAT::Client::EXITCODE). */
@@ -28,6 +51,10 @@ function firstOf(v: unknown): string {
 
 /** Prints one response exactly as xCAT's client does (Client.pm handle_response). */
 export function printResponse(rsp: XcatResponse, out: Output, exit: ExitCode, env: NodeJS.ProcessEnv = process.env): void {
+  if (barShown.has(out) && rsp.progress === undefined) {
+    barShown.delete(out)
+    out.stdout('\n')
+  }
   const source = firstOf(rsp.xcatdsource)
   const showSource = rsp.host !== undefined || (!!env.XCATSHOWSVR && rsp.NoSvrPrefix === undefined)
   exit.add(list(rsp.errorcode))
@@ -48,7 +75,7 @@ export function printResponse(rsp: XcatResponse, out: Output, exit: ExitCode, en
     if (showSource && desc && source) desc = `[${source}]: ${desc}`
     out.stdout(`${desc}\n`)
   }
-  for (const item of list(rsp.sinfo)) out.stdout(`${text(item)}\r`)
+  if (!printProgress(rsp, out)) for (const item of list(rsp.sinfo)) out.stdout(`${text(item)}\r`)
   let toStderr = false
   for (const node of list(rsp.node) as NodeResponse[]) {
     exit.add(list(node.errorcode))

@@ -1,0 +1,178 @@
+import { existsSync } from 'node:fs'
+import { lstat, mkdir, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { SshConnectError, SshSession } from '../exec/ssh.js'
+import type { Tables } from '../table/tables.js'
+import { excludeFileContent, identityExcludes, mountExcludes, SHARE_SYSCLONE, serverExcludes, type Mount } from './capture-excludes.js'
+import { configureImageServer } from './image-server.js'
+import { lockImage } from './image-repository.js'
+import { collectLayout } from './layout/collect.js'
+import type { Layout, Probe } from './layout/model.js'
+import { toAutoinstallConf } from './layout/si-conf.js'
+import { defineSyscloneImage, type DefinitionOutcome } from './osimage-def.js'
+import { osVersion } from './os-version.js'
+import type { SyscloneDirs } from './paths.js'
+import { rsyncPull, type TransferProgress, type TransferStats } from './rsync-pull.js'
+
+/** A capture that cannot go on; the message is what the administrator reads. */
+export class CaptureError extends Error {}
+
+/** What one capture needs. */
+export interface CaptureRequest {
+  readonly node: string
+  readonly image: string
+  readonly tables: Tables
+  readonly dirs: SyscloneDirs
+  /** Where the node is reached: hosts.ip, else its name. */
+  readonly address: string
+  readonly identity: string | undefined
+  /** Extra rsync exclude patterns given by the administrator. */
+  readonly excludes: readonly string[]
+  /** Leave out host keys, machine-id, leases (on unless turned off). */
+  readonly scrub: boolean
+  readonly signal: AbortSignal
+  readonly say: (text: string) => void
+  readonly progress: (p: TransferProgress) => void
+}
+
+/** What a capture did. */
+export interface CaptureResult {
+  readonly path: string
+  readonly update: boolean
+  readonly stats: TransferStats
+  readonly layout: Layout
+  readonly definition: DefinitionOutcome
+  readonly osvers: string
+  readonly arch: string
+}
+
+/** A Probe over an SSH session: commands as argument arrays, files read with cat. */
+export function sshProbe(session: SshSession, signal?: AbortSignal): Probe {
+  const opts = signal ? { signal } : {}
+  return {
+    run: (argv) => session.run(argv, opts),
+    readFile: async (path) => {
+      const out = await session.run(['cat', path], opts)
+      return out.code === 0 ? out.stdout : undefined
+    },
+    exists: async (path) => (await session.run(['test', '-e', path], opts)).code === 0,
+  }
+}
+
+/** SystemImager's IMAGE_RETRIEVAL_TIME: YYYY.MM.DD HH:MM, local time. */
+export function retrievalTime(date = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, '0')
+  return `${date.getFullYear()}.${p(date.getMonth() + 1)}.${p(date.getDate())} ${p(date.getHours())}:${p(date.getMinutes())}`
+}
+
+/** The golden client's checks before anything is copied: reachable as root, root file system on a disk, rsync there. */
+async function preflight(req: CaptureRequest): Promise<SshSession> {
+  let session: SshSession
+  try {
+    session = await SshSession.connect(req.address, { ...(req.identity ? { identity: req.identity } : {}), timeoutMs: 15_000 })
+  } catch (err) {
+    const why = err instanceof SshConnectError ? err.message : (err as Error).message
+    throw new CaptureError(`Unable to reach ${req.node} (${req.address}) with ssh as root: ${why}`)
+  }
+  try {
+    const fs = (await session.run(['findmnt', '-n', '-o', 'FSTYPE', '--target', '/'])).stdout.trim()
+    if (/^(nfs\d?|tmpfs|ramfs|overlay|squashfs)$/.test(fs)) {
+      throw new CaptureError(`The root file system of ${req.node} is ${fs}: ${req.node} might not be a diskful Linux node, please check it.`)
+    }
+    if ((await session.run(['rsync', '--version'])).code !== 0) {
+      throw new CaptureError(`rsync is not installed on ${req.node}; install it there and capture again.`)
+    }
+    return session
+  } catch (err) {
+    session.close()
+    throw err
+  }
+}
+
+async function mountsOf(probe: Probe): Promise<{ mounts: Mount[]; fstabTypes: Map<string, string>; mountText: string }> {
+  const json = JSON.parse((await probe.run(['findmnt', '-J', '-l', '-o', 'TARGET,SOURCE,FSTYPE'])).stdout || '{"filesystems":[]}') as { filesystems?: Mount[] }
+  const fstabTypes = new Map<string, string>()
+  for (const line of (await probe.readFile('/etc/fstab'))?.split('\n') ?? []) {
+    const f = line.trim().split(/\s+/)
+    if (f.length >= 3 && !f[0]?.startsWith('#') && f[1]) fstabTypes.set(f[1], f[2] ?? '')
+  }
+  return { mounts: json.filesystems ?? [], fstabTypes, mountText: (await probe.run(['mount'])).stdout }
+}
+
+/** Writes SystemImager's files under the image's etc/systemimager, and the layout's JSON twin. */
+async function writeImageMetadata(root: string, req: CaptureRequest, layout: Layout, mountText: string): Promise<void> {
+  const si = join(root, 'etc', 'systemimager')
+  await mkdir(si, { recursive: true })
+  await writeFile(join(si, 'autoinstallscript.conf'), toAutoinstallConf(layout))
+  await writeFile(join(si, 'layout.json'), `${JSON.stringify(layout, null, 2)}\n`)
+  await writeFile(join(si, 'mounted_filesystems'), mountText)
+  await writeFile(join(si, 'IMAGE_RETRIEVAL_TIME'), `${retrievalTime()}\n`)
+  await writeFile(join(si, 'IMAGE_RETRIEVED_FROM'), `${req.node}\n`)
+  const exclude = join(si, 'updateclient.local.exclude')
+  if (!existsSync(exclude)) await writeFile(exclude, await readFile(join(SHARE_SYSCLONE, 'updateclient.local.exclude')))
+  const mtab = join(root, 'etc', 'mtab')
+  if (existsSync(mtab) && (await lstat(mtab)).isFile()) await truncate(mtab, 0)
+  if (req.scrub && !existsSync(join(root, 'etc', 'machine-id'))) await writeFile(join(root, 'etc', 'machine-id'), '')
+}
+
+/**
+ * Captures the golden client into its sysclone image: image server set-up, preflight over SSH, disk layout, an rsync
+ * pull into a staging tree seeded from the previous image, SystemImager's metadata, then an atomic publish and the
+ * osimage definition. A failure or an abort leaves the previous image as it was.
+ */
+export async function captureSysclone(req: CaptureRequest, imagePath: string): Promise<CaptureResult> {
+  await configureImageServer(req.dirs, req.image, imagePath)
+  req.say(`Checking ${req.node} before the capture.`)
+  const session = await preflight(req)
+  const work = await mkdtemp(join(tmpdir(), 'xcat-capture-'))
+  let lock
+  try {
+    lock = await lockImage(imagePath, req.image)
+    const probe = sshProbe(session, req.signal)
+    req.say(`Reading the disk layout of ${req.node}.`)
+    const layout = await collectLayout(probe)
+    const { mounts, fstabTypes, mountText } = await mountsOf(probe)
+    const arch = (await probe.run(['uname', '-m'])).stdout.trim()
+    const releaseFile = (await probe.run(['sh', '-c', 'cat /etc/*-release 2>/dev/null'])).stdout
+    const osvers = osVersion(await probe.readFile('/etc/os-release'), releaseFile)
+    const excludeFile = join(work, 'exclude')
+    await writeFile(excludeFile, excludeFileContent({
+      mounts: mountExcludes(mounts, fstabTypes),
+      server: await serverExcludes(req.dirs.systemimager),
+      user: req.excludes,
+      identity: req.scrub ? await identityExcludes() : [],
+    }))
+    req.say(`Capturing image on ${req.node}...`)
+    const stats = await rsyncPull({
+      host: req.address,
+      identity: req.identity,
+      source: '/',
+      destination: lock.staging,
+      excludeFile,
+      ...(lock.previous ? { linkDest: imagePath } : {}),
+      xattrs: true,
+      signal: req.signal,
+      onProgress: req.progress,
+    })
+    await writeImageMetadata(lock.staging, req, layout, mountText)
+    if (req.signal.aborted) throw new CaptureError('The capture was interrupted.')
+    await lock.publish()
+    await lock.release()
+    const definition = await defineSyscloneImage(req.tables, req.image, { node: req.node, osvers, arch, rootimgdir: imagePath })
+    return { path: imagePath, update: lock.previous, stats, layout, definition, osvers, arch }
+  } catch (err) {
+    await lock?.abandon()
+    throw err
+  } finally {
+    session.close()
+    await rm(work, { recursive: true, force: true })
+  }
+}
+
+/** The image's directory: linuximage.rootimgdir when the osimage has one, else `<installdir>/sysclone/images/<img>`. */
+export async function imageDirectory(tables: Tables, dirs: SyscloneDirs, image: string): Promise<string> {
+  const defined = (await tables.getAttribs('linuximage', { imagename: image }))?.rootimgdir
+  return defined || join(dirs.images, image)
+}
+

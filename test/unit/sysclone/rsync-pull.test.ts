@@ -1,0 +1,23 @@
+import { expect } from 'chai'
+import { parseProgress, parseStats, pullArguments } from '../../../lib/sysclone/rsync-pull.js'
+
+describe('rsync pull', () => {
+  it('reads --info=progress2 lines', () => {
+    expect(parseProgress('    123,456,789  45%   12.50MB/s    0:01:02 (xfr#1234, ir-chk=100/5000)')).to.deep.equal({ bytes: 123456789, percent: 45, rate: 12.5 * 1024 * 1024, etaSeconds: 62, files: 1234 })
+    expect(parseProgress('          0   0%    0.00kB/s    0:00:00')).to.deep.equal({ bytes: 0, percent: 0, rate: 0, etaSeconds: 0, files: 0 })
+    expect(parseProgress('receiving incremental file list')).to.equal(undefined)
+  })
+
+  it('reads the --stats block', () => {
+    const text = ['Number of files: 1,234 (reg: 1,000, dir: 200, link: 34)', 'Number of created files: 10', 'Number of regular files transferred: 12', 'Total file size: 2,000,000 bytes', 'Total transferred file size: 34,567 bytes', 'Total bytes received: 40,000'].join('\n')
+    expect(parseStats(text)).to.deep.equal({ filesTotal: 1234, filesTransferred: 12, bytesTotal: 2000000, bytesTransferred: 34567, bytesReceived: 40000 })
+  })
+
+  it('runs rsync -aHAXS --numeric-ids --delete --delete-excluded over ssh with the earlier image as link-dest', () => {
+    const args = pullArguments({ host: '10.0.0.5', identity: '/root/.ssh/id_ed25519', source: '/', destination: '/install/sysclone/images/.img.staging', excludeFile: '/tmp/x/exclude', linkDest: '/install/sysclone/images/img', xattrs: true })
+    expect(args.slice(0, 8)).to.deep.equal(['rsync', '-aHAXS', '--numeric-ids', '--delete', '--delete-excluded', '--exclude-from=/tmp/x/exclude', '--link-dest=/install/sysclone/images/img', '--info=progress2'])
+    expect(args.at(-2)).to.equal('root@10.0.0.5:/')
+    expect(args.at(-1)).to.equal('/install/sysclone/images/.img.staging/')
+    expect(args[args.indexOf('-e') + 1]).to.match(/^ssh -i \/root\/\.ssh\/id_ed25519 -o BatchMode=yes /)
+  })
+})
