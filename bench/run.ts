@@ -1,7 +1,8 @@
+import { benchImgcapture } from './imgcapture.js'
 import { benchTableAttribs } from './table-attribs.js'
 import { benchXcatdRequests } from './xcatd-requests.js'
 
-const BENCHES: Record<string, () => Promise<void>> = { 'table-attribs': benchTableAttribs, 'xcatd-requests': benchXcatdRequests }
+const BENCHES: Record<string, () => Promise<void>> = { 'table-attribs': benchTableAttribs, 'xcatd-requests': benchXcatdRequests, imgcapture: benchImgcapture }
 
 const only = process.argv.slice(2)
 for (const [name, bench] of Object.entries(BENCHES)) {

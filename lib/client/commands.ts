@@ -12,6 +12,7 @@ export const CLIENT_COMMANDS: Readonly<Record<string, ClientKind>> = {
   mkdef: 'dbcmd',
   chdef: 'dbcmd',
   rmdef: 'dbcmd',
+  imgcapture: 'noderange',
 }
 
 /** Commands with a client of their own (they run locally or build their own request). */

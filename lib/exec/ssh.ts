@@ -20,8 +20,8 @@ export function opensshOptions(identity: string | undefined, connectTimeoutSec =
     '-o', 'UserKnownHostsFile=/dev/null',
     '-o', 'LogLevel=ERROR',
     '-o', `ConnectTimeout=${connectTimeoutSec}`,
-    '-o', 'ServerAliveInterval=15',
-    '-o', 'ServerAliveCountMax=4',
+    '-o', 'ServerAliveInterval=10',
+    '-o', 'ServerAliveCountMax=3',
   ]
 }
 

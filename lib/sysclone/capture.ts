@@ -1,5 +1,6 @@
+import { setMaxListeners } from 'node:events'
 import { existsSync } from 'node:fs'
-import { lstat, mkdir, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises'
+import { lstat, mkdir, mkdtemp, readFile, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SshConnectError, SshSession } from '../exec/ssh.js'
@@ -76,11 +77,12 @@ async function preflight(req: CaptureRequest): Promise<SshSession> {
     throw new CaptureError(`Unable to reach ${req.node} (${req.address}) with ssh as root: ${why}`)
   }
   try {
-    const fs = (await session.run(['findmnt', '-n', '-o', 'FSTYPE', '--target', '/'])).stdout.trim()
+    const [root, rsync] = await Promise.all([session.run(['findmnt', '-n', '-o', 'FSTYPE', '--target', '/']), session.run(['rsync', '--version'])])
+    const fs = root.stdout.trim()
     if (/^(nfs\d?|tmpfs|ramfs|overlay|squashfs)$/.test(fs)) {
       throw new CaptureError(`The root file system of ${req.node} is ${fs}: ${req.node} might not be a diskful Linux node, please check it.`)
     }
-    if ((await session.run(['rsync', '--version'])).code !== 0) {
+    if (rsync.code !== 0) {
       throw new CaptureError(`rsync is not installed on ${req.node}; install it there and capture again.`)
     }
     return session
@@ -91,17 +93,20 @@ async function preflight(req: CaptureRequest): Promise<SshSession> {
 }
 
 async function mountsOf(probe: Probe): Promise<{ mounts: Mount[]; fstabTypes: Map<string, string>; mountText: string }> {
-  const json = JSON.parse((await probe.run(['findmnt', '-J', '-l', '-o', 'TARGET,SOURCE,FSTYPE'])).stdout || '{"filesystems":[]}') as { filesystems?: Mount[] }
+  const [findmnt, fstab, mount] = await Promise.all([probe.run(['findmnt', '-J', '-l', '-o', 'TARGET,SOURCE,FSTYPE']), probe.readFile('/etc/fstab'), probe.run(['mount'])])
+  const json = JSON.parse(findmnt.stdout || '{"filesystems":[]}') as { filesystems?: Mount[] }
   const fstabTypes = new Map<string, string>()
-  for (const line of (await probe.readFile('/etc/fstab'))?.split('\n') ?? []) {
+  for (const line of fstab?.split('\n') ?? []) {
     const f = line.trim().split(/\s+/)
     if (f.length >= 3 && !f[0]?.startsWith('#') && f[1]) fstabTypes.set(f[1], f[2] ?? '')
   }
-  return { mounts: json.filesystems ?? [], fstabTypes, mountText: (await probe.run(['mount'])).stdout }
+  return { mounts: json.filesystems ?? [], fstabTypes, mountText: mount.stdout }
 }
 
 /** Writes SystemImager's files under the image's etc/systemimager, and the layout's JSON twin. */
 async function writeImageMetadata(root: string, req: CaptureRequest, layout: Layout, mountText: string): Promise<void> {
+  const etc = join(root, 'etc')
+  const etcTimes = await stat(etc)
   const si = join(root, 'etc', 'systemimager')
   await mkdir(si, { recursive: true })
   await writeFile(join(si, 'autoinstallscript.conf'), toAutoinstallConf(layout))
@@ -114,6 +119,8 @@ async function writeImageMetadata(root: string, req: CaptureRequest, layout: Lay
   const mtab = join(root, 'etc', 'mtab')
   if (existsSync(mtab) && (await lstat(mtab)).isFile()) await truncate(mtab, 0)
   if (req.scrub && !existsSync(join(root, 'etc', 'machine-id'))) await writeFile(join(root, 'etc', 'machine-id'), '')
+  // What we add must not make /etc itself look changed: the next capture's link-dest and update comparisons see it.
+  await utimes(etc, etcTimes.atime, etcTimes.mtime)
 }
 
 /**
@@ -122,6 +129,8 @@ async function writeImageMetadata(root: string, req: CaptureRequest, layout: Lay
  * osimage definition. A failure or an abort leaves the previous image as it was.
  */
 export async function captureSysclone(req: CaptureRequest, imagePath: string): Promise<CaptureResult> {
+  // Every remote command listens for the abort; a capture runs a few dozen of them.
+  setMaxListeners(100, req.signal)
   await configureImageServer(req.dirs, req.image, imagePath)
   req.say(`Checking ${req.node} before the capture.`)
   const session = await preflight(req)
@@ -130,12 +139,7 @@ export async function captureSysclone(req: CaptureRequest, imagePath: string): P
   try {
     lock = await lockImage(imagePath, req.image)
     const probe = sshProbe(session, req.signal)
-    req.say(`Reading the disk layout of ${req.node}.`)
-    const layout = await collectLayout(probe)
     const { mounts, fstabTypes, mountText } = await mountsOf(probe)
-    const arch = (await probe.run(['uname', '-m'])).stdout.trim()
-    const releaseFile = (await probe.run(['sh', '-c', 'cat /etc/*-release 2>/dev/null'])).stdout
-    const osvers = osVersion(await probe.readFile('/etc/os-release'), releaseFile)
     const excludeFile = join(work, 'exclude')
     await writeFile(excludeFile, excludeFileContent({
       mounts: mountExcludes(mounts, fstabTypes),
@@ -144,6 +148,14 @@ export async function captureSysclone(req: CaptureRequest, imagePath: string): P
       identity: req.scrub ? await identityExcludes() : [],
     }))
     req.say(`Capturing image on ${req.node}...`)
+    // The layout and the system facts are read while the tree is being copied; they are only needed afterwards.
+    const facts = Promise.all([
+      collectLayout(probe),
+      probe.run(['uname', '-m']),
+      probe.run(['sh', '-c', 'cat /etc/*-release 2>/dev/null']),
+      probe.readFile('/etc/os-release'),
+    ])
+    facts.catch(() => undefined)
     const stats = await rsyncPull({
       host: req.address,
       identity: req.identity,
@@ -155,6 +167,9 @@ export async function captureSysclone(req: CaptureRequest, imagePath: string): P
       signal: req.signal,
       onProgress: req.progress,
     })
+    const [layout, uname, releaseFile, osRelease] = await facts
+    const arch = uname.stdout.trim()
+    const osvers = osVersion(osRelease, releaseFile.stdout)
     await writeImageMetadata(lock.staging, req, layout, mountText)
     if (req.signal.aborted) throw new CaptureError('The capture was interrupted.')
     await lock.publish()

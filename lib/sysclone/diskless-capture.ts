@@ -89,6 +89,9 @@ export async function captureDiskless(ctx: PluginContext, req: DisklessRequest):
   try {
     const fs = (await session.run(['findmnt', '-n', '-o', 'FSTYPE', '--target', '/'])).stdout.trim()
     if (fs === 'nfs' || fs === 'tmpfs') return fail('This node might not be diskful Linux node, please check it.')
+    for (const tool of ['find', 'cpio', 'gzip']) {
+      if ((await session.run(['sh', '-c', 'command -v "$1" >/dev/null', 'sh', tool])).code !== 0) return fail(`${tool} is not installed on ${req.node}; install it there and capture again.`)
+    }
     const installdir = (await ctx.tables.site('installdir')) || '/install'
     const patterns = await exlist(installdir, platform, profile, os, arch)
     say(`Capturing image on ${req.node}...`)

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect } from 'chai'
-import { HOSTS_DIR, runCommand, useTestHosts, type TestHost } from './helpers/test-hosts.js'
+import { HOSTS_DIR, runProcess, useTestHosts, type TestHost } from './helpers/test-hosts.js'
 
 interface FindmntJson {
   filesystems: { target: string; source: string; fstype: string }[]
@@ -12,7 +12,7 @@ interface LsblkJson {
 }
 
 async function netnsNames(): Promise<string[]> {
-  const out = (await runCommand('ip', ['-j', 'netns', 'list'])).stdout.trim()
+  const out = (await runProcess('ip', ['-j', 'netns', 'list'])).stdout.trim()
   return out === '' ? [] : (JSON.parse(out) as { name: string }[]).map((n) => n.name)
 }
 
@@ -74,7 +74,7 @@ describe('e2e test hosts', function () {
     expect(version.stdout).to.match(/^rsync +version/)
     const dir = mkdtempSync(join(HOSTS_DIR, 'xstt-'))
     try {
-      const r = await runCommand('rsync', ['-a', '-e', golden.rsyncShell(), `${golden.sshTarget}:/etc/hostname`, `${golden.sshTarget}:/boot/efi/EFI`, `${dir}/`])
+      const r = await runProcess('rsync', ['-a', '-e', golden.rsyncShell(), `${golden.sshTarget}:/etc/hostname`, `${golden.sshTarget}:/boot/efi/EFI`, `${dir}/`])
       expect(r.code, r.stderr).to.equal(0)
       expect(readFileSync(join(dir, 'hostname'), 'utf8')).to.equal('golden1\n')
       expect(readFileSync(join(dir, 'EFI/debian/grubx64.efi'), 'utf8')).to.equal('placeholder grubx64.efi of golden1\n')
@@ -123,7 +123,7 @@ describe('e2e test hosts', function () {
     await host.startSshd()
     expect((await host.ssh(['true'])).code).to.equal(0)
     await host.cutNetwork()
-    const cut = await runCommand('ssh', [...host.sshOptions(), '-o', 'ConnectTimeout=2', host.sshTarget, 'true'])
+    const cut = await runProcess('ssh', [...host.sshOptions(), '-o', 'ConnectTimeout=2', host.sshTarget, 'true'])
     expect(cut.code).to.equal(255)
     expect(cut.stderr).to.match(/timed out/)
     await host.restoreNetwork()
@@ -138,7 +138,7 @@ describe('e2e test hosts', function () {
     expect(size.stdout.trim()).to.equal(String(300 * 1024 * 1024))
     expect((await node.ssh(['blkid', '-p', node.disk!.dev])).code).to.equal(2)
     const blank = await hosts.blankDisk(128)
-    expect((await runCommand('blockdev', ['--getsize64', blank.dev])).stdout.trim()).to.equal(String(128 * 1024 * 1024))
+    expect((await runProcess('blockdev', ['--getsize64', blank.dev])).stdout.trim()).to.equal(String(128 * 1024 * 1024))
     await blank.destroy()
     expect(existsSync(blank.backingFile)).to.equal(false)
   })
@@ -149,10 +149,10 @@ describe('e2e test hosts', function () {
     expect(await netnsNames()).to.include(host.netns)
     await host.destroy()
     expect(await netnsNames()).to.not.include(host.netns)
-    expect((await runCommand('ip', ['link', 'show', host.veth])).code).to.not.equal(0)
-    const loops = await runCommand('losetup', ['--list', '--noheadings', '--output', 'NAME,BACK-FILE'])
+    expect((await runProcess('ip', ['link', 'show', host.veth])).code).to.not.equal(0)
+    const loops = await runProcess('losetup', ['--list', '--noheadings', '--output', 'NAME,BACK-FILE'])
     expect(loops.stdout).to.not.include(backingFile)
-    const reattached = (await runCommand('losetup', ['--list', '--noheadings', dev])).stdout.trim() !== ''
+    const reattached = (await runProcess('losetup', ['--list', '--noheadings', dev])).stdout.trim() !== ''
     if (!reattached) expect(existsSync(`${dev}p1`)).to.equal(false)
     expect(readFileSync('/proc/self/mountinfo', 'utf8')).to.not.include(host.dir)
     expect(existsSync(backingFile)).to.equal(false)

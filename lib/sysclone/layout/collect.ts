@@ -164,13 +164,13 @@ function parseFindmnt(text: string): Mount[] {
   return mounts
 }
 
-function unescapeSwapName(name: string): string {
+function unescapeHex(name: string): string {
   return name.replace(/\\x([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)))
 }
 
 function parseSwaps(swapon: string | undefined, procSwaps: string | undefined): string[] {
   if (swapon !== undefined) {
-    return swapon.split('\n').map((l) => l.trim().split(/\s+/)).filter(([name, type]) => name && type === 'partition').map(([name]) => unescapeSwapName(name!))
+    return swapon.split('\n').map((l) => l.trim().split(/\s+/)).filter(([name, type]) => name && type === 'partition').map(([name]) => unescapeHex(name!))
   }
   return (procSwaps ?? '').split('\n').slice(1).map((l) => l.trim().split(/\s+/)).filter(([name, type]) => name && type === 'partition').map(([name]) => unescapeFstab(name!))
 }
@@ -235,7 +235,7 @@ class Devices {
     const top = /^\/dev\/([^/]+)$/.exec(dev)
     if (top) return this.byKname.get(top[1]!)?.path
     const byTag = /^\/dev\/disk\/by-(uuid|label|partuuid|partlabel)\/(.+)$/.exec(dev)
-    if (byTag) return this.findTag(TAGS[byTag[1]!]!, unescapeSwapName(byTag[2]!))
+    if (byTag) return this.findTag(TAGS[byTag[1]!]!, unescapeHex(byTag[2]!))
     const vgLv = /^\/dev\/([^/]+)\/([^/]+)$/.exec(dev)
     if (vgLv && !['disk', 'md', 'mapper'].includes(vgLv[1]!)) return this.byPath.get(mapperName(vgLv[1]!, vgLv[2]!))?.path
     return undefined

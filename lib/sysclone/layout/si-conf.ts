@@ -17,7 +17,8 @@ const DEV_FIELD = /^(UUID|LABEL|PARTUUID|PARTLABEL)=|^\/dev\//
 const HEADER = [
   '<!--',
   '  autoinstallscript.conf: the disk layout of the golden client, in SystemImager\'s format.',
-  '  Sizes are in MiB; size="*" takes the rest of the disk or of the volume group.',
+  '  Sizes are in MiB (in percent of the disk where unit_of_measurement="%"); size="*" takes the rest',
+  '  of the disk or of the volume group.',
   '-->',
 ]
 
@@ -32,9 +33,9 @@ function escapeAttr(value: string): string {
     .replace(/\r/g, '&#13;')
 }
 
-function element(name: string, attrs: readonly (readonly [string, string | number | undefined])[], close = '/>'): string {
+function element(name: string, attrs: readonly (readonly [string, string | number | undefined])[], open = false): string {
   const text = attrs.filter(([, v]) => v !== undefined).map(([k, v]) => ` ${k}="${escapeAttr(String(v))}"`).join('')
-  return `<${name}${text}${close === '/>' ? ' />' : '>'}`
+  return `<${name}${text}${open ? '>' : ' />'}`
 }
 
 function partDev(disk: string, num: number): string {
@@ -85,7 +86,7 @@ export function toAutoinstallConf(layout: Layout): string {
   const out = [...HEADER, '', '<config>']
   for (const disk of layout.disks) {
     const percent = isPercentDisk(disk)
-    out.push(`  ${element('disk', [['dev', disk.dev], ['label_type', disk.labelType], ['unit_of_measurement', percent ? '%' : 'MB']], '>')}`)
+    out.push(`  ${element('disk', [['dev', disk.dev], ['label_type', disk.labelType], ['unit_of_measurement', percent ? '%' : 'MB']], true)}`)
     for (const part of disk.partitions) {
       out.push(`    ${element('part', [
         ['num', part.num],
@@ -116,7 +117,7 @@ export function toAutoinstallConf(layout: Layout): string {
   if (layout.volumeGroups.length) {
     out.push('  <lvm version="2">')
     for (const vg of layout.volumeGroups) {
-      out.push(`    ${element('lvm_group', [['name', vg.name], ['max_log_vols', 0], ['max_phys_vols', 0], ['phys_extent_size', kib(vg.extentSizeBytes)]], '>')}`)
+      out.push(`    ${element('lvm_group', [['name', vg.name], ['max_log_vols', 0], ['max_phys_vols', 0], ['phys_extent_size', kib(vg.extentSizeBytes)]], true)}`)
       for (const lv of vg.lvs) out.push(`      ${element('lv', [['name', lv.name], ['size', lv.grow ? '*' : kib(lv.sizeBytes)]])}`)
       out.push('    </lvm_group>')
     }

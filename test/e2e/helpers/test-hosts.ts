@@ -26,8 +26,14 @@
  * const blank = await hosts.blankDisk(512)                   // a loop disk without anything on it
  * ```
  * Disks: `table` 'gpt' (default: ESP 1, root 2, swap 3 if `swapMiB`), 'msdos' (ESP only if asked) or 'none'
- * (blank). `rootfs` 'disk' (default) puts the root on the disk's root partition, 'tmpfs' on a tmpfs (the disk is then
- * left unmounted). `rsync: false` removes /usr/bin/rsync from the root, `sshd: false` starts no sshd.
+ * (blank); `rootFs` 'ext4' (default) or 'xfs'. `rootfs` 'disk' (default) puts the root on the disk's root partition,
+ * 'tmpfs' on a tmpfs (the disk is then left unmounted). `rsync: false` removes /usr/bin/rsync from the root,
+ * `sshd: false` starts no sshd, `image` changes the debootstrap (another cached tarball).
+ *
+ * Inside a host: the ESP holds EFI/debian/{grubx64.efi,grub.cfg} and EFI/BOOT/BOOTX64.EFI placeholders; there is no
+ * udev, so lsblk's FSTYPE, UUID, LABEL and PTTYPE columns are empty (blkid probes them); partitions made on a disk
+ * inside need `partx -a`; /dev is the machine's devtmpfs (all its devices, shared: do not remove nodes); /proc and
+ * /sys are the machine's (no PID namespace).
  */
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
@@ -41,7 +47,7 @@ export const HOSTS_DIR = '/var/tmp/xst-hosts'
 /** Where the root file system tarballs are cached between runs. */
 export const ROOTFS_CACHE_DIR = '/var/cache/xcat-sysclone-test'
 /** The packages debootstrap adds to minbase for a host's root: what capture needs on a golden client, fusefat for deploy. */
-export const ROOTFS_PACKAGES: readonly string[] = ['openssh-server', 'rsync', 'iproute2', 'util-linux', 'e2fsprogs', 'dosfstools', 'fdisk', 'gdisk', 'mtools', 'fusefat', 'kmod', 'procps']
+export const ROOTFS_PACKAGES: readonly string[] = ['openssh-server', 'rsync', 'iproute2', 'util-linux', 'e2fsprogs', 'dosfstools', 'fdisk', 'gdisk', 'mtools', 'fusefat', 'kmod', 'procps', 'cpio']
 
 const ROOTFS_FORMAT = 1
 const HELPERS = import.meta.dirname
@@ -162,7 +168,7 @@ export interface TestHosts {
 }
 
 /** Runs a command without a shell; never rejects for a non-zero exit. */
-export function runCommand(cmd: string, args: readonly string[], options: HostCommandOptions & { env?: NodeJS.ProcessEnv } = {}): Promise<HostCommandResult> {
+export function runProcess(cmd: string, args: readonly string[], options: HostCommandOptions & { env?: NodeJS.ProcessEnv } = {}): Promise<HostCommandResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] })
     const out: Buffer[] = []
@@ -184,7 +190,7 @@ export function runCommand(cmd: string, args: readonly string[], options: HostCo
 }
 
 async function must(cmd: string, args: readonly string[], options: HostCommandOptions = {}): Promise<string> {
-  const r = await runCommand(cmd, args, options)
+  const r = await runProcess(cmd, args, options)
   if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.code === null ? `killed by ${r.signal}` : `exit ${r.code}`}: ${r.stderr.trim()}`)
   return r.stdout
 }
@@ -332,7 +338,7 @@ function planPartitions(spec: Required<DiskSpec>): PlannedPartition[] {
 }
 
 async function probe(dev: string): Promise<Record<string, string>> {
-  const r = await runCommand('blkid', ['-p', '-o', 'export', dev])
+  const r = await runProcess('blkid', ['-p', '-o', 'export', dev])
   const values: Record<string, string> = {}
   for (const line of r.stdout.split('\n')) {
     const eq = line.indexOf('=')
@@ -401,7 +407,7 @@ async function listNetns(): Promise<string[]> {
 }
 
 async function netnsPids(netns: string): Promise<number[]> {
-  const r = await runCommand('ip', ['netns', 'pids', netns])
+  const r = await runProcess('ip', ['netns', 'pids', netns])
   return r.stdout.split('\n').filter((l) => l.trim() !== '').map(Number)
 }
 
@@ -427,7 +433,7 @@ async function teardownNetns(netns: string): Promise<void> {
     if (pids.length === 0) break
     await killAndWait(pids)
   }
-  await runCommand('ip', ['netns', 'delete', netns])
+  await runProcess('ip', ['netns', 'delete', netns])
 }
 
 function unescapeMountPath(path: string): string {
@@ -444,7 +450,7 @@ async function unmountUnder(dir: string): Promise<void> {
     const mounts = (await mountsUnder(dir)).sort((a, b) => b.length - a.length)
     if (mounts.length === 0) return
     for (const m of mounts) {
-      const r = await runCommand('umount', attempt < 20 ? [m] : ['--lazy', m])
+      const r = await runProcess('umount', attempt < 20 ? [m] : ['--lazy', m])
       if (r.code !== 0 && attempt >= 20) throw new Error(`umount ${m}: ${r.stderr.trim()}`)
     }
     if (attempt > 0) await sleep(100)
@@ -467,7 +473,7 @@ async function teardownDir(dir: string): Promise<void> {
   const k = /^xst(\d+)$/.exec(basename(dir))?.[1]
   if (k !== undefined) {
     for (const ns of await listNetns()) if (ns === `xst${k}` || ns.startsWith(`xst${k}-`)) await teardownNetns(ns)
-    await runCommand('ip', ['link', 'delete', `xst${k}m`])
+    await runProcess('ip', ['link', 'delete', `xst${k}m`])
   }
   await unmountUnder(dir)
   for (const dev of await loopsBackedUnder(dir)) await detachLoop(dev)
@@ -539,7 +545,7 @@ async function allocateSlot(): Promise<{ k: number; dir: string }> {
     await claim(dir)
     // Strays of slot k whose directory was removed by hand.
     for (const ns of await listNetns()) if (ns === `xst${k}` || ns.startsWith(`xst${k}-`)) await teardownNetns(ns)
-    await runCommand('ip', ['link', 'delete', `xst${k}m`])
+    await runProcess('ip', ['link', 'delete', `xst${k}m`])
     return { k, dir }
   }
   throw new Error(`all ${MAX_HOSTS} test host slots under ${HOSTS_DIR} are in use; cleanupLeftovers() removes those of dead runs`)
@@ -712,7 +718,7 @@ export async function createTestHost(options: TestHostOptions): Promise<TestHost
     initPid = await startInit(netns, root, name, esp?.dev, join(dir, 'init.log'))
 
     const exec = (argv: readonly string[], opts: HostCommandOptions = {}) =>
-      runCommand('nsenter', ['--target', String(initPid), '--mount', '--uts', '--net', '--', 'chroot', root, ...argv], { ...opts, env: HOST_ENV })
+      runProcess('nsenter', ['--target', String(initPid), '--mount', '--uts', '--net', '--', 'chroot', root, ...argv], { ...opts, env: HOST_ENV })
     const execOk = async (argv: readonly string[]) => {
       const r = await exec(argv)
       if (r.code !== 0) throw new Error(`${name}: ${argv.join(' ')}: exit ${r.code ?? r.signal}: ${r.stderr.trim()}`)
@@ -760,7 +766,7 @@ export async function createTestHost(options: TestHostOptions): Promise<TestHost
       sshOptions: () => sshOptions(key.privateKey),
       rsyncShell: () => rsyncShell(key.privateKey),
       exec,
-      ssh: (argv, opts = {}) => runCommand('ssh', [...sshOptions(key.privateKey), '--', `root@${ip}`, ...argv.map(shellQuote)], opts),
+      ssh: (argv, opts = {}) => runProcess('ssh', [...sshOptions(key.privateKey), '--', `root@${ip}`, ...argv.map(shellQuote)], opts),
       stopSshd: async () => {
         await killSshd(netns, sshdPid)
         sshdPid = undefined
@@ -772,6 +778,13 @@ export async function createTestHost(options: TestHostOptions): Promise<TestHost
       restoreNetwork: async () => {
         await must('ip', ['-n', netns, 'link', 'set', 'eth0', 'up'])
         await must('ip', ['-n', netns, 'route', 'replace', 'default', 'via', mnIp])
+        for (let i = 0; (await readFile(`/sys/class/net/${veth}/carrier`, 'utf8').catch(() => '0')).trim() !== '1'; i++) {
+          if (i === 100) throw new Error(`${veth}: no carrier`)
+          await sleep(50)
+        }
+        // Addresses left unresolved while cut would fail the next connections with "No route to host".
+        await must('ip', ['neigh', 'flush', 'dev', veth])
+        await must('ip', ['-n', netns, 'neigh', 'flush', 'dev', 'eth0'])
       },
       destroy: () => (destroyed ??= teardownDir(dir)),
     }
