@@ -1,32 +1,36 @@
-import { advanceChain } from '../lib/boot/chain.js'
+import { bootParamsOf } from '../lib/boot/bootparams.js'
+import { getDestiny, nextDestiny, setDestiny } from '../lib/boot/destiny.js'
 import { expandNoderange } from '../lib/noderange.js'
-import { all, first } from '../lib/protocol/types.js'
-import type { XcatPlugin } from '../lib/server/plugin.js'
+import { all, first, type XcatRequest } from '../lib/protocol/types.js'
+import type { PluginContext, XcatPlugin } from '../lib/server/plugin.js'
 
-/** xCAT's destiny plugin: where nodes are in their boot chain. */
+/** The nodes a request is about: its node list, else the node the request came from (undefined: not a node). */
+async function requestNodes(req: XcatRequest, ctx: PluginContext): Promise<string[] | undefined> {
+  const nodes = all(req.node)
+  if (nodes.length > 0) return nodes
+  const client = first(req._xcat_clienthost)
+  if (!client) return undefined
+  const found = (await expandNoderange(ctx.tables, client)).nodes
+  return found.length > 0 ? found.slice(0, 1) : undefined
+}
+
+/** xCAT's destiny plugin: where nodes are in their boot chain (setdestiny, getdestiny, nextdestiny). */
 const plugin: XcatPlugin = {
   name: 'destiny',
-  handledCommands: () => ({ nextdestiny: 'destiny' }),
+  handledCommands: () => ({ setdestiny: 'destiny', getdestiny: 'destiny', nextdestiny: 'destiny' }),
   async processRequest(req, ctx) {
-    let nodes = all(req.node)
-    if (nodes.length === 0) {
-      const client = first(req._xcat_clienthost)
-      if (!client) return
-      nodes = (await expandNoderange(ctx.tables, client)).nodes
-      if (nodes.length === 0) return
+    const command = first(req.command)
+    if (command === 'setdestiny') {
+      await setDestiny(ctx, { nodes: all(req.node), args: all(req.arg), bootparams: bootParamsOf(req) })
+      return
     }
-    const chains = await ctx.tables.getNodesAttribs('chain', nodes, ['currstate', 'currchain', 'chain'])
-    const updates = new Map<string, Record<string, string>>()
-    for (const node of nodes) {
-      const next = advanceChain(chains.get(node) ?? {})
-      if (!next) {
-        ctx.log.warn('node requested destiny update, no path in chain.currchain', { node })
-        continue
-      }
-      updates.set(node, { currstate: next.currstate, currchain: next.currchain })
+    const nodes = await requestNodes(req, ctx)
+    if (command === 'getdestiny') {
+      if (nodes) await getDestiny(ctx, nodes)
+      else ctx.respond({ destiny: ['discover'] })
+      return
     }
-    await ctx.tables.setNodesAttribs('chain', updates)
-    for (const [node, { currstate = '' }] of updates) ctx.respond({ node: [{ name: [node], data: [currstate] }] })
+    if (nodes) await nextDestiny(ctx, nodes, { bootparams: bootParamsOf(req), callNodeset: true })
   },
 }
 

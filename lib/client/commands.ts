@@ -13,6 +13,7 @@ export const CLIENT_COMMANDS: Readonly<Record<string, ClientKind>> = {
   chdef: 'dbcmd',
   rmdef: 'dbcmd',
   imgcapture: 'noderange',
+  nodeset: 'noderange',
 }
 
 /** Commands with a client of their own (they run locally or build their own request). */

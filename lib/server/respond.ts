@@ -14,3 +14,17 @@ export function dataResponse(lines: readonly string[]): XcatResponse {
 export function usageResponse(lines: readonly string[], errorcode = 0): XcatResponse {
   return errorcode ? { data: [...lines], errorcode: [String(errorcode)] } : { data: [...lines] }
 }
+
+/** xCAT's report_node_error: one node's error with errorcode 1. */
+export function nodeErrorResponse(node: string, message: string, errorcode = 1): XcatResponse {
+  return { node: [{ name: [node], error: [message], errorcode: [String(errorcode)] }] }
+}
+
+/** The names of the nodes a response reports an error for. */
+export function failedNodesOf(response: XcatResponse): string[] {
+  return (response.node ?? []).flatMap((n) => {
+    const code = n.errorcode?.[0]
+    const failed = (n.error?.length ?? 0) > 0 || (code !== undefined && String(code) !== '0')
+    return failed && n.name?.[0] ? [n.name[0]] : []
+  })
+}

@@ -1,5 +1,6 @@
 import { execFile, spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import tls from 'node:tls'
@@ -159,6 +160,8 @@ function fixture(name: string): string {
 
 describe('compatibility with xCAT clients and node scripts', function () {
   this.timeout(60_000)
+  const tftpdir = mkdtempSync(join(tmpdir(), 'xcat-compat-tftp-'))
+  after(() => rmSync(tftpdir, { recursive: true, force: true }))
   const suite = useTestDaemon({
     seed: async (tables) => {
       await tables.setMany('nodelist', ['cn1', 'cn2', 'cn3'].map((node) => ({ keys: { node }, values: { groups: 'compute,all' } })))
@@ -167,6 +170,9 @@ describe('compatibility with xCAT clients and node scripts', function () {
         { keys: { node: 'cn2' }, values: { os: 'sles15.4', arch: 'x86_64' } },
       ])
       await tables.setAttribs('hosts', { node: 'cn1' }, { ip: '127.0.0.1' })
+      mkdirSync(join(tftpdir, 'xcat'), { recursive: true })
+      for (const file of ['genesis.kernel.x86_64', 'genesis.fs.x86_64.gz']) writeFileSync(join(tftpdir, 'xcat', file), file)
+      await tables.setAttribs('site', { key: 'tftpdir' }, { value: tftpdir })
     },
     daemon: { idleTimeoutMs: 1500 },
   })
@@ -272,6 +278,8 @@ describe('compatibility with xCAT clients and node scripts', function () {
         '<xcatresponse>',
         '  <node>',
         '    <data>shell</data>',
+        '    <destiny>shell</destiny>',
+        '    <imgserver>127.0.0.1</imgserver>',
         '    <name>cn1</name>',
         '  </node>',
         '</xcatresponse>',

@@ -1,28 +1,20 @@
-import net from 'node:net'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { expect } from 'chai'
 import { useTestDaemon } from '../helpers/daemon.js'
-
-/** Talks to the install monitor as a node's updateflag.awk does: wait for ready, send one line, read until close. */
-async function monitorExchange(port: number, line: string | undefined): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: '127.0.0.1', port })
-    let got = ''
-    socket.setEncoding('utf8')
-    socket.on('data', (d: string) => {
-      got += d
-      if (got === 'ready\n' && line !== undefined) socket.write(`${line}\n`)
-    })
-    socket.on('close', () => resolve(got))
-    socket.on('error', reject)
-  })
-}
+import { monitorExchange } from '../helpers/install-monitor.js'
 
 describe('install monitor (site.xcatiport)', function () {
   this.timeout(30_000)
+  const tftpdir = mkdtempSync(join(tmpdir(), 'xcat-monitor-tftp-'))
+  after(() => rmSync(tftpdir, { recursive: true, force: true }))
   const suite = useTestDaemon({
     seed: async (tables) => {
       await tables.setAttribs('nodelist', { node: 'cn1' }, { groups: 'compute,all' })
       await tables.setAttribs('chain', { node: 'cn1' }, { currstate: 'sysclone rhels9.4-x86_64', currchain: 'boot' })
+      await tables.setAttribs('noderes', { node: 'cn1' }, { netboot: 'xnba' })
+      await tables.setAttribs('site', { key: 'tftpdir' }, { value: tftpdir })
     },
   })
 
@@ -38,6 +30,7 @@ describe('install monitor (site.xcatiport)', function () {
     const chain = await suite.tables.getAttribs('chain', { node: 'cn1' })
     expect(chain?.currstate).to.equal('boot')
     expect(chain?.currchain).to.equal('boot')
+    expect(readFileSync(join(tftpdir, 'xcat', 'xnba', 'nodes', 'cn1'), 'utf8')).to.equal('#!gpxe\n#boot\nexit\n')
   })
 
   it('records the statuses a node reports with installstatus', async () => {
