@@ -1,8 +1,9 @@
 import { benchImgcapture } from './imgcapture.js'
+import { benchNodeset } from './nodeset.js'
 import { benchTableAttribs } from './table-attribs.js'
 import { benchXcatdRequests } from './xcatd-requests.js'
 
-const BENCHES: Record<string, () => Promise<void>> = { 'table-attribs': benchTableAttribs, 'xcatd-requests': benchXcatdRequests, imgcapture: benchImgcapture }
+const BENCHES: Record<string, () => Promise<void>> = { 'table-attribs': benchTableAttribs, 'xcatd-requests': benchXcatdRequests, imgcapture: benchImgcapture, nodeset: benchNodeset }
 
 const only = process.argv.slice(2)
 for (const [name, bench] of Object.entries(BENCHES)) {

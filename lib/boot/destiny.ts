@@ -2,6 +2,7 @@ import { chmod, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { getopt } from '../getopt.js'
 import { failedNodesOf, nodeErrorResponse } from '../server/respond.js'
+import type { NodeResponse } from '../protocol/types.js'
 import type { PluginContext } from '../server/plugin.js'
 import { advanceChain } from './chain.js'
 import { nodeBootParams, type BootParamsHash } from './bootparams.js'
@@ -10,6 +11,8 @@ import { resolveNodeIps } from './node-ip.js'
 import { resolveOsimageStates } from './osimage-state.js'
 
 const LEGACY = new Set(['install', 'netboot', 'statelite'])
+/** Nodes per getdestiny response: one response per node costs more than the work at 10,000 nodes. */
+const RESPONSE_BATCH = 500
 
 /** A setdestiny call: the nodes, the user's state argument(s) and the request's shared boot parameters. */
 export interface DestinyRequest {
@@ -74,7 +77,6 @@ async function provisionStates(ctx: PluginContext, byState: Map<string, string[]
       else nstates.set(node, `${state} ${state === 'winshell' ? 'winpe' : t.os}-${t.arch}${state === 'winshell' || state === 'sysclone' ? '' : `-${t.profile}`}`)
     }
   }
-  await ctx.tables.setNodesAttribs('chain', new Map([...nstates.keys()].map((n) => [n, { currchain: 'boot' }])))
   return nstates
 }
 
@@ -172,10 +174,17 @@ export async function setDestiny(ctx: PluginContext, req: DestinyRequest): Promi
   const normal = req.nodes.filter((n) => !failed.has(n))
   if (normal.length === 0) return
   if (state === 'boot') await blankProvmethods(ctx, normal)
-  if (req.noupdate) return
-  const updates = new Map(normal.map((n) => [n, reststates ? { currstate: nstates.get(n) ?? state, currchain: reststates } : { currstate: nstates.get(n) ?? state }]))
+  // provisioned nodes boot from disk next (currchain=boot), unless the request gave more states to go through
+  const chainOf = (n: string) => reststates || (nstates.has(n) ? 'boot' : undefined)
+  const updates = new Map<string, Record<string, string>>()
+  for (const n of normal) {
+    const currchain = chainOf(n)
+    const row: Record<string, string> = req.noupdate ? {} : { currstate: nstates.get(n) ?? state }
+    if (currchain && !(req.noupdate && reststates)) row.currchain = currchain
+    if (Object.keys(row).length) updates.set(n, row)
+  }
   await ctx.tables.setNodesAttribs('chain', updates)
-  await getDestiny(ctx, normal)
+  if (!req.noupdate) await getDestiny(ctx, normal)
 }
 
 /** xCAT's nextdestiny: each node moves to the next state of its chain, which is then applied. */
@@ -210,13 +219,16 @@ export async function getDestiny(ctx: PluginContext, nodes: readonly string[]): 
     ctx.tables.getNodesAttribs('bootparams', nodes, ['kernel', 'initrd', 'kcmdline']),
     ctx.tables.site('master'),
   ])
+  const batch: NodeResponse[] = []
+  const flush = () => batch.length && ctx.respond({ node: batch.splice(0) })
   for (const node of nodes) {
     const chain = chains.get(node)
     if (!chain) {
-      ctx.respond({ node: [{ name: [node], data: ['standby'], destiny: ['standby'] }] })
+      batch.push({ name: [node], data: ['standby'], destiny: ['standby'] })
       continue
     }
     if (!chain.currstate) {
+      flush()
       await nextDestiny(ctx, [node], { bootparams: new Map(), callNodeset: true })
       continue
     }
@@ -226,6 +238,8 @@ export async function getDestiny(ctx: PluginContext, nodes: readonly string[]): 
     const r = res.get(node)
     const imgserver = r?.tftpserver || r?.xcatmaster || master
     if (imgserver) response.imgserver = [imgserver]
-    ctx.respond({ node: [response] })
+    batch.push(response)
+    if (batch.length >= RESPONSE_BATCH) flush()
   }
+  flush()
 }

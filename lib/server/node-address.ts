@@ -28,12 +28,25 @@ export class PeerResolver {
     return name
   }
 
+  /**
+   * Address-to-node map. Plain hosts.ip values are looked up directly; only the nodes of groups whose hosts.ip is a
+   * regular expression are evaluated, so a cluster of plain entries costs one small query per refresh.
+   */
   async #addresses(): Promise<Map<string, string>> {
     if (this.#map && Date.now() - this.#stamp < CACHE_MS) return this.#map
-    const nodes = (await this.tables.getAllEntries('nodelist', { columns: ['node'] })).flatMap((r) => (r.node ? [r.node] : []))
-    const ips = await this.tables.getNodesAttribs('hosts', nodes, ['ip'])
+    const rows = await this.tables.getAllEntries('hosts', { columns: ['node', 'ip'] })
+    const nodes = new Set((await this.tables.getAllEntries('nodelist', { columns: ['node'] })).flatMap((r) => (r.node ? [r.node] : [])))
     const map = new Map<string, string>()
-    for (const [node, row] of ips) if (row.ip && !map.has(row.ip)) map.set(row.ip, node)
+    const regexGroups = new Set<string>()
+    for (const { node, ip } of rows) {
+      if (!node || !ip) continue
+      if (/^[|/]/.test(ip)) regexGroups.add(node)
+      else if (nodes.has(node) && !map.has(ip)) map.set(ip, node)
+    }
+    if (regexGroups.size > 0) {
+      const members = [...(await this.tables.nodeGroups([...nodes]))].filter(([, groups]) => groups.some((g) => regexGroups.has(g))).map(([n]) => n)
+      for (const [node, row] of await this.tables.getNodesAttribs('hosts', members, ['ip'])) if (row.ip && !map.has(row.ip)) map.set(row.ip, node)
+    }
     this.#map = map
     this.#stamp = Date.now()
     return map

@@ -17,6 +17,28 @@ export function isEnabledRow(row: Row): boolean {
   return d === null || ['0', 'no', 'NO', 'No', 'nO'].includes(d)
 }
 
+/** One write keyed by the table's single key column. */
+interface KeyedWrite {
+  readonly key: string
+  readonly values: KeyValues
+}
+
+/** The writes as single-key writes when every one names exactly the first key column, each key once; else undefined. */
+function singleKeyWrites(spec: TableSpec, writes: readonly { keys: KeyValues; values: KeyValues }[]): KeyedWrite[] | undefined {
+  const keyCol = spec.keys[0]
+  if (!keyCol || writes.length < 2) return undefined
+  const seen = new Set<string>()
+  const out: KeyedWrite[] = []
+  for (const w of writes) {
+    const names = Object.keys(w.keys)
+    const key = w.keys[keyCol]
+    if (names.length !== 1 || names[0] !== keyCol || typeof key !== 'string' || seen.has(key) || keyCol in w.values) return undefined
+    seen.add(key)
+    out.push({ key, values: w.values })
+  }
+  return out
+}
+
 /** Reads and writes through one executor; the building block of {@link Tables} and its transactions. */
 export class TableOps {
   protected readonly exec: SqlExecutor
@@ -81,6 +103,11 @@ export class TableOps {
     const spec = await this.tables.ensure(table)
     for (const w of writes) checkColumns(spec, [...Object.keys(w.keys), ...Object.keys(w.values)])
     await this.within([table], async (tx) => {
+      const keyed = singleKeyWrites(spec, writes)
+      if (keyed) {
+        for (let i = 0; i < keyed.length; i += IN_CHUNK) await tx.#upsertChunk(spec, keyed.slice(i, i + IN_CHUNK))
+        return
+      }
       for (const w of writes) await tx.#upsert(spec, w.keys, w.values)
     })
   }
@@ -141,6 +168,38 @@ export class TableOps {
     const cols = Object.keys(row)
     const marks = cols.map((_, i) => d.placeholder(i + 1)).join(', ')
     await this.exec.run(spec.name, `INSERT INTO ${spec.name} (${cols.map((c) => this.#col(c)).join(', ')}) VALUES (${marks})`, cols.map((c) => row[c] ?? null))
+  }
+
+  /** Many single-key upserts in a few statements: one select, one update per distinct set of values, one insert. */
+  async #upsertChunk(spec: TableSpec, writes: readonly KeyedWrite[]): Promise<void> {
+    const d = this.tables.driver.dialect
+    const keyCol = this.#col(spec.keys[0] ?? '')
+    const keyMarks = (n: number, from: number) => Array.from({ length: n }, (_, j) => d.placeholder(from + j)).join(',')
+    const existing = new Set((await this.exec.all(spec.name, `SELECT ${keyCol} AS k FROM ${spec.name} WHERE ${keyCol} IN (${keyMarks(writes.length, 1)})${d.lockRowsSuffix}`, writes.map((w) => w.key))).map((r) => r.k))
+    const updates = new Map<string, { values: KeyValues; keys: string[] }>()
+    const inserts: KeyedWrite[] = []
+    for (const w of writes) {
+      if (!existing.has(w.key)) {
+        inserts.push(w)
+        continue
+      }
+      if (Object.keys(w.values).length === 0) continue
+      const sig = JSON.stringify(Object.entries(w.values))
+      const group = updates.get(sig) ?? { values: w.values, keys: [] }
+      group.keys.push(w.key)
+      updates.set(sig, group)
+    }
+    for (const { values, keys } of updates.values()) {
+      const cols = Object.keys(values)
+      const sets = cols.map((c, i) => `${this.#col(c)} = ${d.placeholder(i + 1)}`).join(', ')
+      await this.exec.run(spec.name, `UPDATE ${spec.name} SET ${sets} WHERE ${keyCol} IN (${keyMarks(keys.length, cols.length + 1)})`, [...cols.map((c) => values[c] ?? null), ...keys])
+    }
+    const cols = [...new Set(inserts.flatMap((w) => Object.keys(w.values)))]
+    if (inserts.length === 0) return
+    const width = cols.length + 1
+    const rows = inserts.map((_, r) => `(${keyMarks(width, r * width + 1)})`).join(', ')
+    const params = inserts.flatMap((w) => [w.key, ...cols.map((c) => w.values[c] ?? null)])
+    await this.exec.run(spec.name, `INSERT INTO ${spec.name} (${[keyCol, ...cols.map((c) => this.#col(c))].join(', ')}) VALUES ${rows}`, params)
   }
 
   #col(col: string): string {

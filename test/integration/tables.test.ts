@@ -56,6 +56,21 @@ for (const backend of BACKENDS) {
       expect(rows[0]?.value).to.equal('10.0.0.2')
     })
 
+    it('writes many nodes in batches: existing rows updated column by column, missing rows inserted, in few queries', async () => {
+      const nodes = Array.from({ length: 1000 }, (_, i) => `bulk${i}`)
+      await tables.setNodesAttribs('nodehm', new Map(nodes.filter((_, i) => i % 2 === 0).map((n) => [n, { mgt: 'old', power: 'keep' }])))
+      const counted = new Tables(countingDriver(tables.driver))
+      await counted.setNodesAttribs('nodehm', new Map(nodes.map((n, i) => [n, i % 3 === 0 ? { mgt: `m${i}` } : { mgt: 'ipmi', cons: 'ipmi' }])))
+      const rows = await tables.getNodesAttribs('nodehm', nodes, ['mgt', 'cons', 'power'])
+      expect(rows.get('bulk0')).to.deep.equal({ mgt: 'm0', power: 'keep' })
+      expect(rows.get('bulk2')).to.deep.equal({ mgt: 'ipmi', cons: 'ipmi', power: 'keep' })
+      expect(rows.get('bulk1')).to.deep.equal({ mgt: 'ipmi', cons: 'ipmi' })
+      expect(rows.get('bulk3')).to.deep.equal({ mgt: 'm3' })
+      expect(rows.size).to.equal(1000)
+      expect((await tables.getAllEntries('nodehm')).filter((r) => r.node?.startsWith('bulk'))).to.have.length(1000)
+      expect((counted.driver as ReturnType<typeof countingDriver>).queries).to.be.at.most(5)
+    })
+
     it('hides disabled rows except from getAllEntries with includeDisabled', async () => {
       await tables.setAttribs('site', { key: 'off' }, { value: 'v', disable: '1' })
       await tables.setAttribs('site', { key: 'on' }, { value: 'v', disable: 'no' })
