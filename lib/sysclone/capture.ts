@@ -11,6 +11,7 @@ import { lockImage } from './image-repository.js'
 import { collectLayout } from './layout/collect.js'
 import type { Layout, Probe } from './layout/model.js'
 import { toAutoinstallConf } from './layout/si-conf.js'
+import { installMasterScript, masterScriptPath, renderMasterScript } from './master-script.js'
 import { defineSyscloneImage, type DefinitionOutcome } from './osimage-def.js'
 import { osVersion } from './os-version.js'
 import type { SyscloneDirs } from './paths.js'
@@ -123,6 +124,16 @@ async function writeImageMetadata(root: string, req: CaptureRequest, layout: Lay
   await utimes(etc, etcTimes.atime, etcTimes.mtime)
 }
 
+/** The image's master script (pulled with ACLs and xattrs, as captured); undefined, said why, when the layout has none. */
+function masterScriptFor(req: CaptureRequest, layout: Layout): string | undefined {
+  try {
+    return renderMasterScript(layout, { imageName: req.image, imageFeatures: { acls: true, xattrs: true } })
+  } catch (err) {
+    req.say(`Warning: no master script for ${req.image}: ${(err as Error).message}; nodes cannot be installed from it.`)
+    return undefined
+  }
+}
+
 /**
  * Captures the golden client into its sysclone image: image server set-up, preflight over SSH, disk layout, an rsync
  * pull into a staging tree seeded from the previous image, SystemImager's metadata, then an atomic publish and the
@@ -171,9 +182,12 @@ export async function captureSysclone(req: CaptureRequest, imagePath: string): P
     const arch = uname.stdout.trim()
     const osvers = osVersion(osRelease, releaseFile.stdout)
     await writeImageMetadata(lock.staging, req, layout, mountText)
+    const master = masterScriptFor(req, layout)
     if (req.signal.aborted) throw new CaptureError('The capture was interrupted.')
     await lock.publish()
     await lock.release()
+    if (master !== undefined) await installMasterScript(req.dirs, req.image, master)
+    else await rm(masterScriptPath(req.dirs, req.image), { force: true })
     const definition = await defineSyscloneImage(req.tables, req.image, { node: req.node, osvers, arch, rootimgdir: imagePath })
     return { path: imagePath, update: lock.previous, stats, layout, definition, osvers, arch }
   } catch (err) {

@@ -14,6 +14,7 @@ import { KeyedLock } from '../table/keyed-lock.js'
 import { writeFileAtomic } from './atomic-write.js'
 import { updateClusterTxt } from './cluster-txt.js'
 import { imageStub, regenerateRsyncdConf } from './image-server.js'
+import { masterScriptPath, regenerateMasterScript } from './master-script.js'
 import { isSafeImageName, syscloneDirs, sysconfDir, type SyscloneDirs } from './paths.js'
 import { postscriptSource, refreshPostInstall } from './post-install.js'
 import { ensureImageRsyncDaemon } from './rsync-daemon.js'
@@ -111,6 +112,23 @@ async function fixRsyncStub(dirs: SyscloneDirs, image: ServedImage): Promise<boo
   return true
 }
 
+/**
+ * The image's master script, rendered again from the layout.json capture stored in the image (the installer and
+ * its function library may be newer than the capture). An image without layout.json keeps the master script it has.
+ * Returns why the image cannot be installed, if it cannot.
+ */
+async function refreshMasterScript(dirs: SyscloneDirs, image: ServedImage): Promise<string | undefined> {
+  if (!existsSync(join(image.path, 'etc', 'systemimager', 'layout.json'))) {
+    return existsSync(masterScriptPath(dirs, image.name)) ? undefined : `The image ${image.name} has no disk layout (etc/systemimager/layout.json) and ${masterScriptPath(dirs, image.name)} does not exist; capture it again with imgcapture`
+  }
+  try {
+    await regenerateMasterScript(dirs, image.name, image.path, { imageFeatures: { acls: true, xattrs: true } })
+    return undefined
+  } catch (err) {
+    return `Cannot write the master script of image ${image.name}: ${err instanceof Error ? err.message : String(err)}`
+  }
+}
+
 /** `xcatdsklspost` in the image's opt/xcat/, as xCAT's sysclone expects it on every clone. */
 async function placeDsklspost(installdir: string, image: ServedImage): Promise<void> {
   const target = join(image.path, 'opt', 'xcat', 'xcatdsklspost')
@@ -196,12 +214,18 @@ async function prepareImageServer(ctx: PluginContext, p: { dirs: SyscloneDirs; i
   const { dirs, installdir, assigned, options } = p
   const missing = await refreshPostInstall(dirs.scripts, installdir, join(sysconfDir(p.env), 'hosts'))
   if (missing.length) ctx.respond({ warning: [`Post-install scripts not found in ${join(installdir, 'postscripts')}: ${missing.join(', ')}`] })
-  await updateClusterTxt(join(dirs.scripts, 'cluster.txt'), new Map([...assigned].map(([node, image]) => [node, image.name])))
   let stubsChanged = false
   for (const image of new Set(assigned.values())) {
     if (await fixRsyncStub(dirs, image)) stubsChanged = true
     await placeDsklspost(installdir, image)
+    const problem = await refreshMasterScript(dirs, image)
+    if (problem) {
+      for (const [node, served] of assigned) if (served === image) ctx.respond(nodeErrorResponse(node, problem))
+      for (const [node, served] of [...assigned]) if (served === image) assigned.delete(node)
+    }
   }
+  if (assigned.size === 0) return
+  await updateClusterTxt(join(dirs.scripts, 'cluster.txt'), new Map([...assigned].map(([node, image]) => [node, image.name])))
   if (stubsChanged && existsSync(join(dirs.systemimager, 'rsync_stubs'))) await regenerateRsyncdConf(dirs)
   try {
     const where = { ...(options.rsyncPort ? { port: options.rsyncPort } : {}), ...(options.rsyncStateDir ? { stateDir: options.rsyncStateDir } : {}) }

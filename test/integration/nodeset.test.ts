@@ -5,6 +5,8 @@ import { expect } from 'chai'
 import { runCommand } from '../../lib/exec/command.js'
 import { stopImageRsyncDaemon } from '../../lib/sysclone/rsync-daemon.js'
 import { POST_INSTALL_SCRIPTS } from '../../lib/sysclone/post-install.js'
+import { collectLayout } from '../../lib/sysclone/layout/collect.js'
+import { ReplayProbe } from '../unit/sysclone/layout/replay-probe.js'
 import { useTestDaemon } from '../helpers/daemon.js'
 import { monitorExchange } from '../helpers/install-monitor.js'
 import { freePort } from '../helpers/ports.js'
@@ -43,10 +45,11 @@ describe('nodeset osimage=<sysclone image> through xcatd', function () {
         if (n.netboot) await tables.setAttribs('noderes', { node }, { netboot: n.netboot, ...(n.xcatmaster ? { xcatmaster: n.xcatmaster } : {}) })
       }
       await tables.setAttribs('nodehm', { node: 'cn5' }, { serialport: '0' })
-      for (const image of ['img1', 'gone']) {
+      for (const image of ['img1', 'gone', 'nolayout']) {
         await tables.setAttribs('osimage', { imagename: image }, { provmethod: 'sysclone', osvers: 'rhels9.4', osarch: 'x86_64', profile: 'compute', imagetype: 'linux' })
       }
       await tables.setAttribs('linuximage', { imagename: 'img1' }, { rootimgdir: imageDir })
+      await tables.setAttribs('linuximage', { imagename: 'nolayout' }, { rootimgdir: join(installdir, 'sysclone', 'images', 'nolayout') })
       await tables.setAttribs('linuximage', { imagename: 'gone' }, { rootimgdir: join(installdir, 'sysclone', 'images', 'gone') })
       await tables.setAttribs('osimage', { imagename: 'nomethod' }, { osvers: 'rhels9.4', osarch: 'x86_64' })
     },
@@ -62,8 +65,10 @@ describe('nodeset osimage=<sysclone image> through xcatd', function () {
     writeFileSync(join(tftpdir, 'boot', 'grub2', 'grub2.x86_64'), 'grub')
     mkdirSync(join(installdir, 'postscripts'), { recursive: true })
     for (const name of [...POST_INSTALL_SCRIPTS.values(), 'xcatdsklspost']) writeFileSync(join(installdir, 'postscripts', name), `#!/bin/sh\necho ${name}\n`)
-    mkdirSync(join(imageDir, 'etc'), { recursive: true })
+    mkdirSync(join(imageDir, 'etc', 'systemimager'), { recursive: true })
     writeFileSync(join(imageDir, 'etc', 'hostname'), 'golden\n')
+    writeFileSync(join(imageDir, 'etc', 'systemimager', 'layout.json'), JSON.stringify(await collectLayout(ReplayProbe.of('gpt'))))
+    mkdirSync(join(installdir, 'sysclone', 'images', 'nolayout', 'etc'), { recursive: true })
     mkdirSync(join(sysconf), { recursive: true })
     writeFileSync(join(sysconf, 'hosts'), '127.0.0.1 localhost\n10.0.0.2 cn2\n')
     mkdirSync(join(installdir, 'sysclone', 'scripts'), { recursive: true })
@@ -148,6 +153,20 @@ describe('nodeset osimage=<sysclone image> through xcatd', function () {
     }
     expect(readFileSync(join(installdir, 'sysclone', 'scripts', 'hosts'), 'utf8')).to.equal('127.0.0.1 localhost\n10.0.0.2 cn2\n')
     expect(existsSync(join(imageDir, 'opt', 'xcat', 'xcatdsklspost'))).to.equal(true)
+  })
+
+  it('renders the master script of the image from its layout, with the function library beside it', () => {
+    const scripts = join(installdir, 'sysclone', 'scripts')
+    expect(statSync(join(scripts, 'img1.master')).mode & 0o777).to.equal(0o755)
+    expect(readFileSync(join(scripts, 'img1.master'), 'utf8')).to.match(/^#!\/bin\/sh\n/)
+    expect(existsSync(join(scripts, 'xcat-sysclone', 'functions'))).to.equal(true)
+  })
+
+  it('fails the nodes of an image that has neither a layout nor a master script', async () => {
+    const r = await nodeset('cn3', 'osimage=nolayout')
+    expect(r.code).to.equal(1)
+    expect(r.stderr).to.contain('cn3: [mn]: Error: The image nolayout has no disk layout')
+    expect(readFileSync(join(installdir, 'sysclone', 'scripts', 'cluster.txt'), 'utf8')).not.to.contain('nolayout')
   })
 
   it('serves the scripts and image modules with an rsync daemon', async () => {

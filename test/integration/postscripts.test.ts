@@ -679,12 +679,15 @@ describe('postscripts', function () {
         }
       })
 
-      it('does not tell the install monitor with NODESTATUS=n, and sends any flag with --flag', async function () {
+      it('does not tell the install monitor with NODESTATUS=n or when the installer reports next itself, and sends any flag with --flag', async function () {
         const monitor = await installMonitor()
         try {
           const quiet = await clone.script('runxcatpost', { MASTER: '127.0.0.1', XCATIPORT: String(monitor.port), NODESTATUS: 'n' }, { esp: false })
           expectOk(quiet)
           expect(quiet.stdout).to.include('NODESTATUS=n: the install monitor is not told')
+          const deferred = await clone.script('runxcatpost', { MASTER: '127.0.0.1', XCATIPORT: String(monitor.port), XCAT_SYSCLONE_DEFER_NEXT: '1' }, { esp: false })
+          expectOk(deferred)
+          expect(deferred.stdout).to.include('the installer reports "next" once the installation is complete')
           const flag = await clone.run(['/bin/sh', '/tmp/post-install/runxcatpost', '--flag', 'installstatus failed'], { XCAT: `127.0.0.1:3001`, XCATIPORT: String(monitor.port) }, { esp: false })
           expectOk(flag)
           expect(monitor.lines).to.deep.equal(['installstatus failed'])
