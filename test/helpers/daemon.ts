@@ -58,8 +58,8 @@ export interface TestDaemon {
   stop(): Promise<void>
 }
 
-/** Starts an xcatd on 127.0.0.1 with free ports, logging into memory. */
-export async function startTestDaemon(tables: Tables, options: { confdir: string; pluginDirs?: readonly string[]; name?: string; idleTimeoutMs?: number; maxRequestBytes?: number }): Promise<TestDaemon> {
+/** Starts an xcatd on 127.0.0.1 (or `host`) with free ports, logging into memory. */
+export async function startTestDaemon(tables: Tables, options: { confdir: string; pluginDirs?: readonly string[]; name?: string; idleTimeoutMs?: number; maxRequestBytes?: number; host?: string }): Promise<TestDaemon> {
   const lines: string[] = []
   const log: Logger = createLogger({ min: 'debug', write: (l) => void lines.push(l) })
   const daemon = new Xcatd({
@@ -67,7 +67,7 @@ export async function startTestDaemon(tables: Tables, options: { confdir: string
     log,
     port: 0,
     iport: 0,
-    host: '127.0.0.1',
+    host: options.host ?? '127.0.0.1',
     confdir: options.confdir,
     name: options.name ?? 'mn',
     pluginDirs: options.pluginDirs ?? [DEFAULT_PLUGIN_DIR],
