@@ -10,9 +10,9 @@ import { ensureImageRsyncDaemon, stopImageRsyncDaemon } from '../../lib/sysclone
 import { useTestDaemon } from '../helpers/daemon.js'
 import { startFakeInstallMonitor, type FakeInstallMonitor } from '../helpers/fake-install-monitor.js'
 import { freePort } from '../helpers/ports.js'
-import { runProcess, useTestHosts, type HostCommandResult, type TestHost } from './helpers/test-hosts.js'
+import { runInstaller } from './helpers/installer.js'
+import { runProcess, useTestHosts, type TestHost } from './helpers/test-hosts.js'
 
-const INSTALLER = join(PROJECT_ROOT, 'share', 'xcat', 'sysclone', 'installer')
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 const POST_LOG = 'root/xst-post-install.log'
 
@@ -141,37 +141,15 @@ describe('sysclone: the installer clones a captured golden client onto target no
     syslogLines.splice(0)
   })
 
-  /** Runs the installer in the target's network namespace and a private mount namespace, as a node would. */
-  async function install(disk: string, env: Record<string, string> = {}): Promise<HostCommandResult & { work: string; variables: string }> {
-    const work = mkdtempSync(join(tmpdir(), 'xcat-clone-'))
-    try {
-      writeFileSync(join(work, 'cmdline'), `ramdisk_size=200000 XCAT=${target.mnIp}:3001 xcatd=${target.mnIp}:3001 SCRIPTNAME=img1 BOOTIF=01-${mac.replaceAll(':', '-')}\n`)
-      const res = await runProcess('ip', ['netns', 'exec', target.netns, 'unshare', '-m', '--propagation', 'private', INSTALLER], {
-        timeoutMs: 600_000,
-        env: {
-          PATH,
-          LANG: 'C',
-          INSTALL_DISK: disk,
-          XCAT_SYSCLONE_NOREBOOT: '1',
-          IMAGESERVER: `${target.mnIp}:${rsyncPort}`,
-          XCATIPORT: String(monitor.port),
-          XCAT_SYSCLONE_SYSLOG_PORT: String(syslog.address().port),
-          XCAT_SYSCLONE_TMP: work,
-          XCAT_SYSCLONE_ROOT: join(work, 'a'),
-          XCAT_SYSCLONE_CMDLINE: join(work, 'cmdline'),
-          ...env,
-        },
-      })
-      let variables = ''
-      try {
-        variables = readFileSync(join(work, 'variables.txt'), 'utf8')
-      } catch {
-        // Not written when the installer failed before.
-      }
-      return { ...res, work, variables }
-    } finally {
-      rmSync(work, { recursive: true, force: true })
-    }
+  /** Runs the installer on the target against `disk`, with the suite's image server, fake monitor and syslog. */
+  function install(disk: string, env: Record<string, string> = {}) {
+    return runInstaller(target, {
+      disk,
+      cmdline: `ramdisk_size=200000 XCAT=${target.mnIp}:3001 xcatd=${target.mnIp}:3001 SCRIPTNAME=img1 BOOTIF=01-${mac.replaceAll(':', '-')}`,
+      imageServer: `${target.mnIp}:${rsyncPort}`,
+      iport: monitor.port,
+      env: { XCAT_SYSCLONE_SYSLOG_PORT: String(syslog.address().port), ...env },
+    })
   }
 
   /** Mounts a file system read-only on the MN for a look, then unmounts it. */

@@ -30,7 +30,8 @@
  * 'tmpfs' on a tmpfs (the disk is then left unmounted). `rsync: false` removes /usr/bin/rsync from the root,
  * `sshd: false` starts no sshd, `image` changes the debootstrap (another cached tarball).
  *
- * Inside a host: the ESP holds EFI/debian/{grubx64.efi,grub.cfg} and EFI/BOOT/BOOTX64.EFI placeholders; there is no
+ * Inside a host: the ESP holds EFI/debian/{grubx64.efi,grub.cfg} and EFI/BOOT/BOOTX64.EFI placeholders (real grub
+ * for BIOS and UEFI with `bootable: true`, which also adds a kernel and systemd: it boots in qemu); there is no
  * udev, so lsblk's FSTYPE, UUID, LABEL and PTTYPE columns are empty (blkid probes them); partitions made on a disk
  * inside need `partx -a`; /dev is the machine's devtmpfs (all its devices, shared: do not remove nodes); /proc and
  * /sys are the machine's (no PID namespace).
@@ -48,6 +49,11 @@ export const HOSTS_DIR = '/var/tmp/xst-hosts'
 export const ROOTFS_CACHE_DIR = '/var/cache/xcat-sysclone-test'
 /** The packages debootstrap adds to minbase for a host's root: what capture needs on a golden client, fusefat for deploy. */
 export const ROOTFS_PACKAGES: readonly string[] = ['openssh-server', 'rsync', 'iproute2', 'util-linux', 'e2fsprogs', 'dosfstools', 'fdisk', 'gdisk', 'mtools', 'fusefat', 'kmod', 'procps', 'cpio']
+/** What a golden client that boots in a virtual machine adds: a kernel, an init, grub for BIOS and UEFI. */
+export const BOOTABLE_PACKAGES: readonly string[] = [
+  ...ROOTFS_PACKAGES,
+  'linux-image-cloud-amd64', 'initramfs-tools', 'systemd-sysv', 'grub-efi-amd64-bin', 'grub-pc-bin', 'grub2-common', 'efibootmgr', 'ifupdown', 'netcat-openbsd',
+]
 
 const ROOTFS_FORMAT = 1
 const HELPERS = import.meta.dirname
@@ -88,10 +94,12 @@ export interface DiskSpec {
   readonly espMiB?: number
   readonly swapMiB?: number
   readonly rootFs?: RootFsType
+  /** A 1 MiB BIOS boot partition first (GPT), where grub's BIOS core image goes. */
+  readonly biosBoot?: boolean
 }
 
 /** What a partition is for. */
-export type PartitionRole = 'esp' | 'root' | 'swap'
+export type PartitionRole = 'bios' | 'esp' | 'root' | 'swap'
 
 /** A partition of a loop disk, as made and formatted. */
 export interface DiskPartition {
@@ -134,6 +142,8 @@ export interface TestHostOptions {
   readonly sshd?: boolean
   readonly rsync?: boolean
   readonly image?: RootfsSpec
+  /** Boots in a virtual machine: BOOTABLE_PACKAGES, grub installed for BIOS and UEFI, the kernel on the serial console. */
+  readonly bootable?: boolean
 }
 
 /** A running test host. */
@@ -328,9 +338,13 @@ interface PlannedPartition {
 
 function planPartitions(spec: Required<DiskSpec>): PlannedPartition[] {
   const plan: PlannedPartition[] = []
+  if (spec.biosBoot) {
+    if (spec.table !== 'gpt') throw new Error('a BIOS boot partition needs a GPT disk')
+    plan.push({ role: 'bios', sizeMiB: 1, type: '21686148-6449-6E6F-744E-656564454649' })
+  }
   if (spec.esp) plan.push({ role: 'esp', sizeMiB: spec.espMiB, type: 'U' })
   // 1 MiB before the first partition, 1 MiB for GPT's backup at the end.
-  const rootMiB = spec.sizeMiB - 2 - (spec.esp ? spec.espMiB : 0) - spec.swapMiB
+  const rootMiB = spec.sizeMiB - 2 - (spec.biosBoot ? 1 : 0) - (spec.esp ? spec.espMiB : 0) - spec.swapMiB
   if (rootMiB < 64) throw new Error(`disk of ${spec.sizeMiB} MiB too small for its partitions`)
   plan.push({ role: 'root', sizeMiB: rootMiB, type: 'L' })
   if (spec.swapMiB > 0) plan.push({ role: 'swap', sizeMiB: spec.swapMiB, type: 'S' })
@@ -348,6 +362,7 @@ async function probe(dev: string): Promise<Record<string, string>> {
 }
 
 async function format(dev: string, role: PartitionRole, rootFs: RootFsType): Promise<void> {
+  if (role === 'bios') return
   if (role === 'esp') await must('mkfs.vfat', [dev])
   else if (role === 'swap') await must('mkswap', ['-L', 'swap', dev])
   else if (rootFs === 'xfs') await must('mkfs.xfs', ['-q', '-f', '-L', 'root', dev])
@@ -371,6 +386,7 @@ async function makeLoopDisk(dir: string, spec: DiskSpec): Promise<LoopDisk> {
     espMiB: spec.espMiB ?? 64,
     swapMiB: spec.swapMiB ?? 0,
     rootFs: spec.rootFs ?? 'ext4',
+    biosBoot: spec.biosBoot ?? false,
   }
   const backingFile = join(dir, 'disk.img')
   const file = await open(backingFile, 'wx')
@@ -595,6 +611,21 @@ async function configureRoot(root: string, options: { name: string; ip: string; 
   if (!options.rsync) await unlink(join(root, 'usr/bin/rsync'))
 }
 
+/** grub for UEFI (the distribution's path and the removable one) and, with a BIOS boot partition, for BIOS; the kernel on ttyS0. */
+async function installBootLoaders(exec: (argv: readonly string[]) => Promise<HostCommandResult>, disk: LoopDisk): Promise<void> {
+  const steps: string[][] = [
+    ['sh', '-c', 'mkdir -p /etc/default/grub.d && printf \'%s\\n\' GRUB_TIMEOUT=1 \'GRUB_CMDLINE_LINUX="console=ttyS0,115200"\' GRUB_TERMINAL=serial \'GRUB_SERIAL_COMMAND="serial --unit=0 --speed=115200"\' GRUB_DISABLE_OS_PROBER=true >/etc/default/grub.d/xst-serial.cfg'],
+    ['grub-install', '--target=x86_64-efi', '--efi-directory=/boot/efi', '--bootloader-id=debian', '--no-nvram'],
+    ['grub-install', '--target=x86_64-efi', '--efi-directory=/boot/efi', '--removable', '--no-nvram'],
+  ]
+  if (disk.partition('bios') !== undefined) steps.push(['grub-install', '--target=i386-pc', disk.dev])
+  steps.push(['update-grub'])
+  for (const argv of steps) {
+    const r = await exec(argv)
+    if (r.code !== 0) throw new Error(`${argv.join(' ')}: exit ${r.code ?? r.signal}: ${r.stderr.trim()}`)
+  }
+}
+
 async function startInit(netns: string, root: string, name: string, espDev: string | undefined, log: string): Promise<number> {
   const logFile = await open(log, 'a')
   try {
@@ -692,7 +723,8 @@ export async function createTestHost(options: TestHostOptions): Promise<TestHost
   const rootfs = options.rootfs ?? 'disk'
   const diskSpec = options.disk === false ? undefined : options.disk ?? {}
   if (rootfs === 'disk' && (diskSpec === undefined || diskSpec.table === 'none')) throw new Error(`${name}: a root on disk needs a partitioned disk`)
-  const [key, tarball] = await Promise.all([mnKey(), rootfsTarball(options.image)])
+  const bootable = options.bootable ?? false
+  const [key, tarball] = await Promise.all([mnKey(), rootfsTarball(options.image ?? (bootable ? { packages: BOOTABLE_PACKAGES } : undefined))])
   const { k, dir } = await allocateSlot()
   const netns = `xst${k}-${name}`
   const veth = `xst${k}m`
@@ -723,7 +755,10 @@ export async function createTestHost(options: TestHostOptions): Promise<TestHost
       const r = await exec(argv)
       if (r.code !== 0) throw new Error(`${name}: ${argv.join(' ')}: exit ${r.code ?? r.signal}: ${r.stderr.trim()}`)
     }
-    if (esp !== undefined) {
+    if (bootable) {
+      if (disk === undefined || esp === undefined || rootfs !== 'disk') throw new Error(`${name}: a bootable host needs its root and ESP on its disk`)
+      await installBootLoaders(exec, disk)
+    } else if (esp !== undefined) {
       // Written through the host's fusefat mount: long names, shown in their case by every FAT reader.
       const efi = join(`/proc/${initPid}/root`, root, 'boot/efi')
       await mkdir(join(efi, 'EFI/debian'), { recursive: true })
