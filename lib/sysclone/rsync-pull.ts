@@ -103,6 +103,8 @@ export function pullArguments(options: PullOptions): string[] {
 /** Pulls a node's tree into `destination` with rsync over ssh; vanished files are not an error. */
 export async function rsyncPull(options: PullOptions): Promise<TransferStats> {
   let pending = ''
+  // rsync leaves out "(xfr#N, ...)" on the lines it prints between two finished files.
+  let files = 0
   const out = await runCommand(pullArguments(options), {
     ...(options.signal ? { signal: options.signal } : {}),
     onStdout: (chunk) => {
@@ -111,7 +113,10 @@ export async function rsyncPull(options: PullOptions): Promise<TransferStats> {
       pending = pieces.pop() ?? ''
       for (const piece of pieces) {
         const p = parseProgress(piece)
-        if (p) options.onProgress?.(p)
+        if (p) {
+          files = Math.max(files, p.files)
+          options.onProgress?.({ ...p, files })
+        }
       }
     },
   })

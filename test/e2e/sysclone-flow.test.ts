@@ -49,7 +49,7 @@ describe('sysclone from end to end: imgcapture, nodeset through xcatd, two nodes
   before(async function () {
     this.timeout(1_200_000)
     lab = await startLab({
-      golden: { disk: { sizeMiB: 2048, table: 'gpt', biosBoot: true, esp: true, swapMiB: 64 }, bootable: true },
+      golden: { sizeMiB: 2048 },
       // target2's disk is larger than the golden client's: its root partition grows.
       targets: [{ name: 'target1', sizeMiB: 2048 }, { name: 'target2', sizeMiB: 3072 }],
       populate: async (root) => {

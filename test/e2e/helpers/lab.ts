@@ -8,14 +8,14 @@ import { createTestDatabase, type TestDatabase } from '../../helpers/databases.j
 import { freePort } from '../../helpers/ports.js'
 import type { CommandResult } from '../../helpers/run-command.js'
 import { runInstaller, type InstallerResult } from './installer.js'
-import { cleanupLeftovers, createTestHost, runProcess, type DiskSpec, type TestHost } from './test-hosts.js'
+import { cleanupLeftovers, createTestHost, runProcess, type TestHost } from './test-hosts.js'
 
 /** A stand-in genesis kernel: the bytes nodeset looks at to tell an EFI stub kernel. */
 const GENESIS_KERNEL = Buffer.concat([Buffer.alloc(128), Buffer.from([0x50, 0x45, 0x00, 0x00, 0x64, 0x86]), Buffer.alloc(1024)])
 
-/** What a lab is made of: one golden client and blank target nodes. */
+/** What a lab is made of: one golden client that boots (GPT: BIOS boot, ESP, root, swap; grub for both) and blank target nodes. */
 export interface LabOptions {
-  readonly golden: { readonly disk: DiskSpec; readonly bootable?: boolean }
+  readonly golden: { readonly sizeMiB: number }
   readonly targets: readonly { readonly name: string; readonly sizeMiB: number }[]
   /** Fills the golden client's root (seen from the management node) before anything is captured. */
   readonly populate?: (root: string) => Promise<void>
@@ -78,7 +78,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
       return h
     }
     const [golden, ...targetHosts] = await Promise.all([
-      create({ name: 'golden1', disk: options.golden.disk, bootable: options.golden.bootable ?? false }),
+      create({ name: 'golden1', disk: { sizeMiB: options.golden.sizeMiB, table: 'gpt', biosBoot: true, esp: true, swapMiB: 64 }, bootable: true }),
       ...options.targets.map((t) => create({ name: t.name, disk: { sizeMiB: t.sizeMiB, table: 'none' }, rootfs: 'tmpfs', tmpfsMiB: 512, sshd: false })),
     ])
     if (golden === undefined) throw new Error('no golden client')

@@ -1,5 +1,8 @@
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { expect } from 'chai'
-import { parseProgress, parseStats, pullArguments } from '../../../lib/sysclone/rsync-pull.js'
+import { parseProgress, parseStats, pullArguments, rsyncPull, type TransferProgress } from '../../../lib/sysclone/rsync-pull.js'
 
 describe('rsync pull', () => {
   it('reads --info=progress2 lines', () => {
@@ -19,5 +22,30 @@ describe('rsync pull', () => {
     expect(args.at(-2)).to.equal('root@10.0.0.5:/')
     expect(args.at(-1)).to.equal('/install/sysclone/images/.img.staging/')
     expect(args[args.indexOf('-e') + 1]).to.match(/^ssh -i \/root\/\.ssh\/id_ed25519 -o BatchMode=yes /)
+  })
+
+  it('keeps the count of files done on the progress lines rsync prints between two finished files', async () => {
+    const bin = mkdtempSync(join(tmpdir(), 'xcat-fake-rsync-'))
+    const saved = process.env.PATH
+    try {
+      // An rsync that prints what the real one prints while a large file is under way, then its stats.
+      writeFileSync(join(bin, 'rsync'), [
+        '#!/bin/sh',
+        "printf '      1,000  10%%    1.00MB/s    0:00:09 (xfr#3, ir-chk=1/10)\\r'",
+        "printf '      5,000  50%%    1.00MB/s    0:00:05\\r'",
+        "printf '     10,000 100%%    1.00MB/s    0:00:00 (xfr#4, to-chk=0/10)\\n'",
+        "printf 'Number of files: 10\\nNumber of regular files transferred: 4\\nTotal file size: 10,000 bytes\\n'",
+        '',
+      ].join('\n'))
+      chmodSync(join(bin, 'rsync'), 0o755)
+      process.env.PATH = `${bin}:${saved ?? ''}`
+      const seen: TransferProgress[] = []
+      const stats = await rsyncPull({ host: '10.0.0.5', identity: undefined, source: '/', destination: join(bin, 'img'), excludeFile: join(bin, 'exclude'), xattrs: false, onProgress: (p) => void seen.push(p) })
+      expect(seen.map((p) => [p.bytes, p.files])).to.deep.equal([[1000, 3], [5000, 3], [10000, 4]])
+      expect(stats).to.include({ filesTotal: 10, filesTransferred: 4, bytesTotal: 10000 })
+    } finally {
+      process.env.PATH = saved
+      rmSync(bin, { recursive: true, force: true })
+    }
   })
 })
