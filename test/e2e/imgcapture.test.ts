@@ -171,42 +171,50 @@ describe('imgcapture -t sysclone of a real golden client', function () {
     expect(readFileSync(join(imageDir(), 'srv', 'xst', 'data', 'f3'), 'utf8')).to.equal('data file 3\nchanged 3\n')
   })
 
-  it('leaves the previous image byte for byte as it was when the transfer is cut midway', async () => {
-    await must('sh', ['-c', 'mkdir -p "$1/srv/xst/big" && for i in $(seq 1 12); do head -c 32M /dev/urandom > "$1/srv/xst/big/b$i"; done', 'sh', golden.root])
-    const before = await manifest(imageDir())
-    const running = capture('golden1', '-t', 'sysclone', '-o', 'img1', '--exclude', '/var/log/*')
-    await new Promise((r) => setTimeout(r, 2500))
-    await golden.cutNetwork()
-    try {
-      const res = await running
-      expect(res.code).to.equal(1)
-      expect(res.stderr).to.match(/Can not get image img1 from golden1: .*The previous image, if any, is unchanged\./)
-    } finally {
-      await golden.restoreNetwork()
-    }
-    expect(await manifest(imageDir())).to.equal(before)
-    expect(readdirSync(join(installdir, 'sysclone', 'images')).sort()).to.deep.equal(['img1'])
-  })
+  describe('while a transfer is under way', () => {
+    // 384 MiB of new data at 100 Mbit/s: the transfer takes half a minute, whatever the speed of the machine.
+    before(async () => {
+      await must('sh', ['-c', 'mkdir -p "$1/srv/xst/big" && for i in $(seq 1 12); do head -c 32M /dev/urandom > "$1/srv/xst/big/b$i"; done', 'sh', golden.root])
+      await golden.limitUpload(100)
+    })
+    after(() => golden.limitUpload(undefined))
 
-  it('leaves the previous image as it was when the client is interrupted with Ctrl-C', async () => {
-    const before = await manifest(imageDir())
-    const abort = new AbortController()
-    const running = suite.xcatd.run(suite.creds.rootHome, 'imgcapture', ['golden1', '-t', 'sysclone', '-o', 'img1'], { signal: abort.signal })
-    await new Promise((r) => setTimeout(r, 2500))
-    abort.abort()
-    await running
-    await new Promise((r) => setTimeout(r, 1000))
-    expect(await manifest(imageDir())).to.equal(before)
-    expect(readdirSync(join(installdir, 'sysclone', 'images')).sort()).to.deep.equal(['img1'])
-  })
+    it('leaves the previous image byte for byte as it was when the transfer is cut midway', async () => {
+      const before = await manifest(imageDir())
+      const running = capture('golden1', '-t', 'sysclone', '-o', 'img1', '--exclude', '/var/log/*')
+      await new Promise((r) => setTimeout(r, 2500))
+      await golden.cutNetwork()
+      try {
+        const res = await running
+        expect(res.code).to.equal(1)
+        expect(res.stderr).to.match(/Can not get image img1 from golden1: .*The previous image, if any, is unchanged\./)
+      } finally {
+        await golden.restoreNetwork()
+      }
+      expect(await manifest(imageDir())).to.equal(before)
+      expect(readdirSync(join(installdir, 'sysclone', 'images')).sort()).to.deep.equal(['img1'])
+    })
 
-  it('refuses a second capture of the same image while one runs', async () => {
-    const first = capture('golden1', '-t', 'sysclone', '-o', 'img1')
-    await new Promise((r) => setTimeout(r, 1500))
-    const second = await capture('golden1', '-t', 'sysclone', '-o', 'img1')
-    expect(second.code).to.equal(1)
-    expect(second.stderr).to.match(/^Error: \[mn\]: Another capture of osimage img1 is in progress \(process \d+ on .+\)\.\n$/)
-    expect((await first).code).to.equal(0)
+    it('leaves the previous image as it was when the client is interrupted with Ctrl-C', async () => {
+      const before = await manifest(imageDir())
+      const abort = new AbortController()
+      const running = suite.xcatd.run(suite.creds.rootHome, 'imgcapture', ['golden1', '-t', 'sysclone', '-o', 'img1'], { signal: abort.signal })
+      await new Promise((r) => setTimeout(r, 2500))
+      abort.abort()
+      await running
+      await new Promise((r) => setTimeout(r, 1000))
+      expect(await manifest(imageDir())).to.equal(before)
+      expect(readdirSync(join(installdir, 'sysclone', 'images')).sort()).to.deep.equal(['img1'])
+    })
+
+    it('refuses a second capture of the same image while one runs', async () => {
+      const first = capture('golden1', '-t', 'sysclone', '-o', 'img1')
+      await new Promise((r) => setTimeout(r, 1500))
+      const second = await capture('golden1', '-t', 'sysclone', '-o', 'img1')
+      expect(second.code).to.equal(1)
+      expect(second.stderr).to.match(/^Error: \[mn\]: Another capture of osimage img1 is in progress \(process \d+ on .+\)\.\n$/)
+      expect((await first).code).to.equal(0)
+    })
   })
 
   it('-t diskless copies the root tree into netboot/<os>/<arch>/<profile>/rootimg and says when genimage is missing', async () => {

@@ -168,6 +168,8 @@ export interface TestHost {
   startSshd(): Promise<void>
   cutNetwork(): Promise<void>
   restoreNetwork(): Promise<void>
+  /** Limits what the host sends to `mbit` Mbit/s (tc tbf on its eth0), so that a transfer from it takes a while; undefined lifts it. */
+  limitUpload(mbit: number | undefined): Promise<void>
   destroy(): Promise<void>
 }
 
@@ -820,6 +822,10 @@ export async function createTestHost(options: TestHostOptions): Promise<TestHost
         // Addresses left unresolved while cut would fail the next connections with "No route to host".
         await must('ip', ['neigh', 'flush', 'dev', veth])
         await must('ip', ['-n', netns, 'neigh', 'flush', 'dev', 'eth0'])
+      },
+      limitUpload: async (mbit) => {
+        if (mbit === undefined) await must('ip', ['netns', 'exec', netns, 'tc', 'qdisc', 'del', 'dev', 'eth0', 'root'])
+        else await must('ip', ['netns', 'exec', netns, 'tc', 'qdisc', 'replace', 'dev', 'eth0', 'root', 'tbf', 'rate', `${mbit}mbit`, 'burst', '64kb', 'latency', '400ms'])
       },
       destroy: () => (destroyed ??= teardownDir(dir)),
     }
