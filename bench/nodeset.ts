@@ -9,6 +9,8 @@ import type { Tables } from '../lib/table/tables.js'
 import { createTestCredentials, initTestDatabase, startTestDaemon } from '../test/helpers/daemon.js'
 import { createTestDatabase, type TestDatabase } from '../test/helpers/databases.js'
 import { freePort } from '../test/helpers/ports.js'
+import { collectLayout } from '../lib/sysclone/layout/collect.js'
+import { ReplayProbe } from '../test/unit/sysclone/layout/replay-probe.js'
 
 const SIZES = (process.env.BENCH_NODESET_SIZES ?? "1,100,1000,10000").split(",").map(Number)
 const LOADERS = (process.env.BENCH_NODESET_LOADERS ?? 'xnba,grub2').split(',') as ('xnba' | 'grub2')[]
@@ -38,7 +40,9 @@ async function seed(tables: Tables, work: string): Promise<void> {
   await tables.setAttribs('osimage', { imagename: 'img1' }, { provmethod: 'sysclone', osvers: 'rhels9.4', osarch: 'x86_64', profile: 'compute', imagetype: 'linux' })
   const image = join(install, 'sysclone', 'images', 'img1')
   await tables.setAttribs('linuximage', { imagename: 'img1' }, { rootimgdir: image })
-  mkdirSync(join(image, 'etc'), { recursive: true })
+  mkdirSync(join(image, 'etc', 'systemimager'), { recursive: true })
+  // The disk layout nodeset renders the master script from: the recorded GPT golden client of the layout tests.
+  writeFileSync(join(image, 'etc', 'systemimager', 'layout.json'), JSON.stringify(await collectLayout(ReplayProbe.of('gpt'))))
   mkdirSync(join(tftp, 'xcat'), { recursive: true })
   writeFileSync(join(tftp, 'xcat', 'genesis.kernel.x86_64'), Buffer.concat([Buffer.alloc(64), Buffer.from([0x50, 0x45, 0, 0, 0x64, 0x86]), Buffer.alloc(512)]))
   writeFileSync(join(tftp, 'xcat', 'genesis.fs.x86_64.lzma'), 'initrd')
