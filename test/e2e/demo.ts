@@ -36,7 +36,7 @@ async function demo(): Promise<number> {
     const rows = await Promise.all(lab.targets.map(async (t) => {
       const res = await lab.install(t)
       const failed = /sysclone: FATAL: step (\S+) failed/.exec(res.stdout)?.[1]
-      const state = (await lab.tables.getAttribs('chain', { node: t.host.name }))?.currstate ?? ''
+      const state = await lab.currstate(t.host.name, 'boot', res.code === 0 ? 10_000 : 0)
       say(`${t.host.name}: installer finished in ${res.seconds.toFixed(1)} s, ${res.code === 0 ? 'image installed' : `failed in step ${failed ?? '?'}`}; chain.currstate is now "${state}"`)
       if (res.code !== 0) console.log(res.stdout.split('\n').slice(-30).join('\n'))
       return { node: t.host.name, disk: t.disk, seconds: res.seconds, result: res.code === 0 ? 'installed' : `failed:${failed ?? '?'}`, boot: '' }

@@ -40,6 +40,14 @@ async function readBytes(dev: string, offset: number, length: number): Promise<B
   return Buffer.from(out, 'base64').subarray(0, length)
 }
 
+/** A file's text once it is `want`, or as it is after ten seconds (nodeset next writes it after it answers). */
+async function settledText(path: string, want: string): Promise<string> {
+  for (const until = Date.now() + 10_000; ; await new Promise((r) => setTimeout(r, 100))) {
+    const text = readFileSync(path, 'utf8')
+    if (text === want || Date.now() > until) return text
+  }
+}
+
 describe('sysclone from end to end: imgcapture, nodeset through xcatd, two nodes cloned at once, the clones boot', function () {
   this.timeout(1_800_000)
   let lab: Lab
@@ -90,8 +98,8 @@ describe('sysclone from end to end: imgcapture, nodeset through xcatd, two nodes
       expect(res.variables.split('\n')).to.include.members([`HOSTNAME=${name}`, 'IMAGENAME=img1', `MASTER=${byName(name).host.mnIp}`])
     }
     for (const t of lab.targets) {
-      expect(await lab.tables.getAttribs('chain', { node: t.host.name })).to.include({ currstate: 'boot' })
-      expect(readFileSync(join(lab.tftpdir, 'xcat', 'xnba', 'nodes', t.host.name), 'utf8')).to.equal('#!gpxe\n#boot\nexit\n')
+      expect(await lab.currstate(t.host.name, 'boot')).to.equal('boot')
+      expect(await settledText(join(lab.tftpdir, 'xcat', 'xnba', 'nodes', t.host.name), '#!gpxe\n#boot\nexit\n')).to.equal('#!gpxe\n#boot\nexit\n')
     }
   })
 

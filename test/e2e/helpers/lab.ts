@@ -40,6 +40,11 @@ export interface Lab {
   run(command: string, argv: readonly string[]): Promise<CommandResult>
   /** The kernel command line of a node's xnba boot file, as the node's boot ROM would pass it. */
   kernelCommandLine(target: LabTarget): string
+  /**
+   * chain.currstate of a node once it is `state`, or as it is after `timeoutMs`: the install monitor answers "done"
+   * before it moves the node on, as xCAT's does, so a node's report and its new state are not simultaneous.
+   */
+  currstate(node: string, state: string, timeoutMs?: number): Promise<string>
   /** Boots a target into the installer: its xnba command line, the image server and install monitor of the lab. */
   install(target: LabTarget, env?: Readonly<Record<string, string>>): Promise<InstallerResult>
   close(): Promise<void>
@@ -124,6 +129,12 @@ export async function startLab(options: LabOptions): Promise<Lab> {
       tftpdir: dirs.tftpdir,
       run: (command, argv) => xcatd.run(creds.rootHome, command, argv),
       kernelCommandLine,
+      currstate: async (node, state, timeoutMs = 10_000) => {
+        for (const until = Date.now() + timeoutMs; ; await new Promise((r) => setTimeout(r, 100))) {
+          const now = (await tables.getAttribs('chain', { node }))?.currstate ?? ''
+          if (now === state || Date.now() > until) return now
+        }
+      },
       install: (target, env = {}) => runInstaller(target.host, { disk: target.disk, cmdline: kernelCommandLine(target), imageServer: `${target.host.mnIp}:${rsyncPort}`, iport: xcatd.iport, env }),
       close,
     }
