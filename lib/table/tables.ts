@@ -56,14 +56,14 @@ export class TableOps {
     return (options.includeDisabled ? rows : rows.filter(isEnabledRow)).map((r) => normalize(spec, r, options.columns))
   }
 
-  /** Enabled rows whose columns equal `keys`; with `lock` (inside a transaction) the rows stay locked until it ends. */
-  async getRows(table: string, keys: KeyValues, options: { lock?: boolean } = {}): Promise<Row[]> {
+  /** Enabled rows (all with `includeDisabled`) whose columns equal `keys`; with `lock` (inside a transaction) they stay locked until it ends. */
+  async getRows(table: string, keys: KeyValues, options: { lock?: boolean; includeDisabled?: boolean } = {}): Promise<Row[]> {
     const spec = await this.tables.ensure(table)
     checkColumns(spec, Object.keys(keys))
     const { sql, params } = this.#where(spec, keys, 1)
     const lock = options.lock ? this.tables.driver.dialect.lockRowsSuffix : ''
     const rows = await this.exec.all(table, `SELECT * FROM ${spec.name}${sql}${lock}`, params)
-    return rows.filter(isEnabledRow).map((r) => normalize(spec, r))
+    return (options.includeDisabled ? rows : rows.filter(isEnabledRow)).map((r) => normalize(spec, r))
   }
 
   /** The first enabled row matching `keys` (xCAT's getAttribs). */

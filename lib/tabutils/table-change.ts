@@ -1,5 +1,5 @@
 import { TABLES } from '../table/schema.js'
-import type { KeyValues, Tables } from '../table/tables.js'
+import { isEnabledRow, type KeyValues, type Tables } from '../table/tables.js'
 
 /** A tabch/chtab request that cannot be carried out; `message` is xCAT's text. */
 export class TableChangeError extends Error {}
@@ -54,10 +54,17 @@ function appendItems(current: string | null | undefined, items: string): string 
 export async function applyAssignments(tables: Tables, keys: KeyValues, plan: ReadonlyMap<string, readonly Assignment[]>): Promise<void> {
   await tables.transaction([...plan.keys()], async (tx) => {
     for (const [table, assignments] of plan) {
-      const existing = await tx.getRows(table, keys, { lock: true })
+      const locked = await tx.getRows(table, keys, { lock: true, includeDisabled: true })
+      const existing = locked.filter(isEnabledRow)
       const values: Record<string, string> = {}
       for (const a of assignments) values[a.col] = a.append ? appendItems(values[a.col] ?? existing[0]?.[a.col], a.value) : a.value
       if (existing.length === 0 && Object.values(values).every((v) => v === '')) continue
+      if (locked.length === 0) {
+        // Nothing to lock: a row another writer adds meanwhile must fail this insert (and the transaction is run
+        // again, reading it), not be overwritten by a value computed without it.
+        await tx.insert(table, { ...keys, ...values })
+        continue
+      }
       await tx.setAttribs(table, keys, values)
     }
   })

@@ -9,6 +9,8 @@ try {
   for (let i = 0; i < Number(count); i++) {
     await tables.setAttribs('site', { key: `w${id}_${i}` }, { value: String(i) })
     await applyAssignments(tables, { key: 'shared' }, parseAssignments([`site.value+=p${id}i${i}`], { key: 'shared' }))
+    // Every writer appends to the same new row at about the same time: the row is created in a race.
+    await applyAssignments(tables, { key: `race${i}` }, parseAssignments([`site.value+=p${id}`], { key: `race${i}` }))
   }
 } finally {
   await tables.close()

@@ -155,6 +155,7 @@ for (const backend of BACKENDS) {
       await Promise.all(procs)
       const rows = (await tables.getAllEntries('site')).filter((r) => r.key?.startsWith('w'))
       expect(rows).to.have.length(160)
+      for (let i = 0; i < 40; i++) expect((await tables.getAttribs('site', { key: `race${i}` }))?.value?.split(',').sort(), `race${i}`).to.deep.equal(['p0', 'p1', 'p2', 'p3'])
       const shared = (await tables.getAttribs('site', { key: 'shared' }))?.value?.split(',') ?? []
       expect(shared.sort()).to.deep.equal(Array.from({ length: 4 }, (_, id) => Array.from({ length: 40 }, (_, i) => `p${id}i${i}`)).flat().sort())
     })
