@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect } from 'chai'
-import { startLab, type Lab, type LabTarget } from './helpers/lab.js'
+import { settle, startLab, type Lab, type LabTarget } from './helpers/lab.js'
 import { bootDisk, vmUnavailable } from './helpers/qemu.js'
 import { runProcess } from './helpers/test-hosts.js'
 
@@ -38,14 +38,6 @@ async function withMounted<T>(dev: string, look: (dir: string) => T): Promise<T>
 async function readBytes(dev: string, offset: number, length: number): Promise<Buffer> {
   const out = await must('sh', ['-c', 'dd if="$1" bs=512 skip="$2" count="$3" status=none | base64 -w0', 'sh', dev, String(offset / 512), String(Math.ceil(length / 512))])
   return Buffer.from(out, 'base64').subarray(0, length)
-}
-
-/** A file's text once it is `want`, or as it is after ten seconds (nodeset next writes it after it answers). */
-async function settledText(path: string, want: string): Promise<string> {
-  for (const until = Date.now() + 10_000; ; await new Promise((r) => setTimeout(r, 100))) {
-    const text = readFileSync(path, 'utf8')
-    if (text === want || Date.now() > until) return text
-  }
 }
 
 describe('sysclone from end to end: imgcapture, nodeset through xcatd, two nodes cloned at once, the clones boot', function () {
@@ -99,7 +91,9 @@ describe('sysclone from end to end: imgcapture, nodeset through xcatd, two nodes
     }
     for (const t of lab.targets) {
       expect(await lab.currstate(t.host.name, 'boot')).to.equal('boot')
-      expect(await settledText(join(lab.tftpdir, 'xcat', 'xnba', 'nodes', t.host.name), '#!gpxe\n#boot\nexit\n')).to.equal('#!gpxe\n#boot\nexit\n')
+      const bootFile = join(lab.tftpdir, 'xcat', 'xnba', 'nodes', t.host.name)
+      // nodeset next writes the file after the install monitor answered the node.
+      expect(await settle(() => readFileSync(bootFile, 'utf8'), (text) => text === '#!gpxe\n#boot\nexit\n')).to.equal('#!gpxe\n#boot\nexit\n')
     }
   })
 

@@ -129,12 +129,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
       tftpdir: dirs.tftpdir,
       run: (command, argv) => xcatd.run(creds.rootHome, command, argv),
       kernelCommandLine,
-      currstate: async (node, state, timeoutMs = 10_000) => {
-        for (const until = Date.now() + timeoutMs; ; await new Promise((r) => setTimeout(r, 100))) {
-          const now = (await tables.getAttribs('chain', { node }))?.currstate ?? ''
-          if (now === state || Date.now() > until) return now
-        }
-      },
+      currstate: (node, state, timeoutMs = 10_000) => settle(async () => (await tables.getAttribs('chain', { node }))?.currstate ?? '', (now) => now === state, timeoutMs),
       install: (target, env = {}) => runInstaller(target.host, { disk: target.disk, cmdline: kernelCommandLine(target), imageServer: `${target.host.mnIp}:${rsyncPort}`, iport: xcatd.iport, env }),
       close,
     }
@@ -144,16 +139,20 @@ export async function startLab(options: LabOptions): Promise<Lab> {
   }
 }
 
+/** What `read` gives once `done` accepts it, or after `timeoutMs` (looking every 100 ms). */
+export async function settle<T>(read: () => T | Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  for (const until = Date.now() + timeoutMs; ; await new Promise((r) => setTimeout(r, 100))) {
+    const value = await read()
+    if (done(value) || Date.now() > until) return value
+  }
+}
+
 /** The rows an administrator would have made: the golden client, and targets booting xnba from the MN facing them. */
 async function seed(tables: Tables, dirs: { installdir: string; tftpdir: string }, golden: TestHost, targets: readonly LabTarget[]): Promise<void> {
-  await tables.setAttribs('site', { key: 'installdir' }, { value: dirs.installdir })
-  await tables.setAttribs('site', { key: 'tftpdir' }, { value: dirs.tftpdir })
-  await tables.setAttribs('nodelist', { node: golden.name }, { groups: 'golden,all' })
-  await tables.setAttribs('hosts', { node: golden.name }, { ip: golden.ip })
-  for (const t of targets) {
-    await tables.setAttribs('nodelist', { node: t.host.name }, { groups: 'compute,all' })
-    await tables.setAttribs('hosts', { node: t.host.name }, { ip: t.host.ip })
-    await tables.setAttribs('mac', { node: t.host.name }, { mac: t.mac })
-    await tables.setAttribs('noderes', { node: t.host.name }, { netboot: 'xnba', xcatmaster: t.host.mnIp })
-  }
+  await tables.setMany('site', [{ keys: { key: 'installdir' }, values: { value: dirs.installdir } }, { keys: { key: 'tftpdir' }, values: { value: dirs.tftpdir } }])
+  const nodes = [{ node: golden.name, groups: 'golden,all', ip: golden.ip }, ...targets.map((t) => ({ node: t.host.name, groups: 'compute,all', ip: t.host.ip }))]
+  await tables.setMany('nodelist', nodes.map((n) => ({ keys: { node: n.node }, values: { groups: n.groups } })))
+  await tables.setMany('hosts', nodes.map((n) => ({ keys: { node: n.node }, values: { ip: n.ip } })))
+  await tables.setMany('mac', targets.map((t) => ({ keys: { node: t.host.name }, values: { mac: t.mac } })))
+  await tables.setMany('noderes', targets.map((t) => ({ keys: { node: t.host.name }, values: { netboot: 'xnba', xcatmaster: t.host.mnIp } })))
 }
