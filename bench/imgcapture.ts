@@ -1,20 +1,22 @@
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs'
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { runNamedCommand } from '../lib/client/cli.js'
 import { createTestCredentials, initTestDatabase, startTestDaemon } from '../test/helpers/daemon.js'
 import { createTestDatabase } from '../test/helpers/databases.js'
+import { treeStore } from '../lib/sysclone/subvolume.js'
 import { dropCaches, generate } from './tree.js'
-import { cleanupLeftovers, createTestHost, runProcess } from '../test/e2e/helpers/test-hosts.js'
+import { cleanupLeftovers, createBlankDisk, createTestHost, runProcess, type BlankDisk } from '../test/e2e/helpers/test-hosts.js'
 
 const TOTAL_MB = Number(process.env.BENCH_CAPTURE_MB ?? 2048)
 const FILES = Number(process.env.BENCH_CAPTURE_FILES ?? 100_000)
+const ROUNDS = Number(process.env.BENCH_CAPTURE_ROUNDS ?? 3)
 
-/** Changes about 1% of the files: appends to every 100th one. */
-function change(dir: string, files: number): number {
+/** Changes about 1% of the files: appends to every 100th one, starting at `offset`. */
+function change(dir: string, files: number, offset: number): number {
   let changed = 0
-  for (let i = 0; i < files; i += 100) {
+  for (let i = offset; i < files; i += 100) {
     const kind = i < files - Math.floor(files / 200) - Math.floor(files / 20) ? 's' : i < files - Math.floor(files / 200) ? 'm' : 'l'
     appendFileSync(join(dir, `${kind}${Math.floor(i / 1000)}`, `f${i}`), 'changed\n')
     changed++
@@ -28,11 +30,31 @@ async function must(cmd: string, args: readonly string[]): Promise<string> {
   return res.stdout
 }
 
-async function timed(fn: () => Promise<unknown>): Promise<number> {
+/** One timed run: `prepare` (untimed), the page cache dropped, then `run`. */
+interface Job {
+  readonly prepare?: () => Promise<unknown>
+  readonly run: () => Promise<unknown>
+}
+
+async function timed(job: Job): Promise<number> {
+  await job.prepare?.()
   dropCaches()
   const start = performance.now()
-  await fn()
+  await job.run()
   return (performance.now() - start) / 1000
+}
+
+const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN
+
+/** The median seconds of `ours` and of `base` over ROUNDS rounds, the one that goes first alternating; `before` starts each round. */
+async function rounds(ours: Job, base: Job, before?: (round: number) => Promise<unknown>): Promise<{ ours: number; base: number }> {
+  const times = { ours: [] as number[], base: [] as number[] }
+  for (let round = 0; round < ROUNDS; round++) {
+    await before?.(round)
+    const pair: ['ours' | 'base', Job][] = [['base', base], ['ours', ours]]
+    for (const [name, job] of round % 2 === 0 ? pair : pair.reverse()) times[name].push(await timed(job))
+  }
+  return { ours: median(times.ours), base: median(times.base) }
 }
 
 /** imgcapture against plain rsync -aHAXS --numeric-ids over ssh of the same tree, first capture and re-capture after a 1% change. */
@@ -53,31 +75,50 @@ export async function benchImgcapture(): Promise<void> {
     await tables.setAttribs('hosts', { node: 'benchgold' }, { ip: host.ip })
     return startTestDaemon(tables, { confdir: creds.confdir })
   })()
+  let btrfsDisk: BlankDisk | undefined
   try {
+    btrfsDisk = await createBlankDisk(TOTAL_MB * 3 + 2048)
     console.log(`imgcapture: a golden client with ${FILES} generated files (~${TOTAL_MB} MB) on a loop disk, over ssh on a veth pair`)
     generate(join(host.root, 'srv', 'bench'), FILES, TOTAL_MB)
-    const capture = () =>
-      runNamedCommand('imgcapture', ['benchgold', '-t', 'sysclone', '-o', 'bench'], {
-        env: { HOME: creds.rootHome, XCATHOST: `127.0.0.1:${daemon.port}` },
-        cwd: work,
-        out: { stdout: () => undefined, stderr: (t) => void process.stderr.write(t) },
-      }).then((code) => {
-        if (code !== 0) throw new Error(`imgcapture failed with ${code}`)
+    const btrfsDir = join(dirname(btrfsDisk.backingFile), 'mnt')
+    mkdirSync(btrfsDir)
+    await must('mkfs.btrfs', ['-q', '-f', btrfsDisk.dev])
+    await must('mount', [btrfsDisk.dev, btrfsDir])
+    const places: [string, string][] = [[`${(await must('stat', ['-f', '-c', '%T', work])).trim()} (hard links)`, work], ['btrfs (snapshots)', btrfsDir]]
+    const rows: string[] = []
+    for (const [index, [fs, dir]] of places.entries()) {
+      await tables.setAttribs('site', { key: 'installdir' }, { value: join(dir, 'install') })
+      const settle = fs.startsWith('btrfs') ? () => must('btrfs', ['subvolume', 'sync', dir]) : async () => undefined
+      const capture = () =>
+        runNamedCommand('imgcapture', ['benchgold', '-t', 'sysclone', '-o', `bench${index}`], {
+          env: { HOME: creds.rootHome, XCATHOST: `127.0.0.1:${daemon.port}` },
+          cwd: work,
+          out: { stdout: () => undefined, stderr: (t) => void process.stderr.write(t) },
+        }).then((code) => {
+          if (code !== 0) throw new Error(`imgcapture failed with ${code}`)
+        })
+      const excludes = ['--exclude=/proc/*', '--exclude=/sys/*', '--exclude=/dev/*', '--exclude=/run/*', '--exclude=/tmp/*']
+      const baselineDir = join(dir, 'baseline')
+      const baseline = () => must('rsync', ['-aHAXS', '--numeric-ids', '--delete', ...excludes, '-e', host.rsyncShell(), `${host.sshTarget}:/`, `${baselineDir}/`])
+      const image = join(dir, 'install', 'sysclone', 'images', `bench${index}`)
+      const first = await rounds(
+        { prepare: () => treeStore.remove(image).then(settle), run: capture },
+        { prepare: () => treeStore.remove(baselineDir).then(settle), run: baseline },
+      )
+      const again = await rounds({ run: capture, prepare: settle }, { run: baseline, prepare: settle }, (round) => {
+        change(join(host.root, 'srv', 'bench'), FILES, index * ROUNDS + round)
+        return settle()
       })
-    const excludes = ['--exclude=/proc/*', '--exclude=/sys/*', '--exclude=/dev/*', '--exclude=/run/*', '--exclude=/tmp/*']
-    const baselineDir = join(work, 'baseline')
-    const baseline = () => must('rsync', ['-aHAXS', '--numeric-ids', '--delete', ...excludes, '-e', host.rsyncShell(), `${host.sshTarget}:/`, `${baselineDir}/`])
-    const firstBase = await timed(baseline)
-    const firstOurs = await timed(capture)
-    const changed = change(join(host.root, 'srv', 'bench'), FILES)
-    const againBase = await timed(baseline)
-    const againOurs = await timed(capture)
-    console.log(`(${changed} files changed before the re-capture; page cache dropped before every run)`)
-    console.log('run          imgcapture s   rsync s   ratio')
-    console.log(`first     ${firstOurs.toFixed(1).padStart(13)} ${firstBase.toFixed(1).padStart(9)} ${(firstOurs / firstBase).toFixed(3).padStart(7)}`)
-    console.log(`re-capture${againOurs.toFixed(1).padStart(13)} ${againBase.toFixed(1).padStart(9)} ${(againOurs / againBase).toFixed(3).padStart(7)}`)
+      await settle()
+      rows.push(`${fs.padEnd(24)} first     ${first.ours.toFixed(1).padStart(13)} ${first.base.toFixed(1).padStart(9)} ${(first.ours / first.base).toFixed(3).padStart(7)}`)
+      rows.push(`${fs.padEnd(24)} re-capture${again.ours.toFixed(1).padStart(13)} ${again.base.toFixed(1).padStart(9)} ${(again.ours / again.base).toFixed(3).padStart(7)}`)
+    }
+    console.log(`(medians of ${ROUNDS} rounds, which of the two runs first alternating; 1% of the files changed before each re-capture round; page cache dropped before every run; installdir and the baseline's copy on the same file system; on btrfs the replaced subvolume's space is freed in the background, waited for between runs)`)
+    console.log('images on                run          imgcapture s   rsync s   ratio')
+    for (const row of rows) console.log(row)
   } finally {
     await daemon.stop()
+    await btrfsDisk?.destroy()
     await host.destroy()
     await tables.close()
     await db.drop()

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs'
 import { lstat, mkdir, mkdtemp, readFile, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { SshConnectError, SshSession } from '../exec/ssh.js'
+import { startSshMaster, type SshMaster } from '../exec/ssh-master.js'
 import type { Tables } from '../table/tables.js'
 import { excludeFileContent, identityExcludes, mountExcludes, SHARE_SYSCLONE, serverExcludes, type Mount } from './capture-excludes.js'
 import { configureImageServer } from './image-server.js'
@@ -49,8 +49,8 @@ export interface CaptureResult {
   readonly arch: string
 }
 
-/** A Probe over an SSH session: commands as argument arrays, files read with cat. */
-export function sshProbe(session: SshSession, signal?: AbortSignal): Probe {
+/** A Probe over an SSH connection: commands as argument arrays, files read with cat. */
+export function sshProbe(session: Pick<SshMaster, 'run'>, signal?: AbortSignal): Probe {
   const opts = signal ? { signal } : {}
   return {
     run: (argv) => session.run(argv, opts),
@@ -68,33 +68,33 @@ export function retrievalTime(date = new Date()): string {
   return `${date.getFullYear()}.${p(date.getMonth() + 1)}.${p(date.getDate())} ${p(date.getHours())}:${p(date.getMinutes())}`
 }
 
-/** The golden client's checks before anything is copied: reachable as root, root file system on a disk, rsync there. */
-async function preflight(req: CaptureRequest): Promise<SshSession> {
-  let session: SshSession
-  try {
-    session = await SshSession.connect(req.address, { ...(req.identity ? { identity: req.identity } : {}), timeoutMs: 15_000 })
-  } catch (err) {
-    const why = err instanceof SshConnectError ? err.message : (err as Error).message
-    throw new CaptureError(`Unable to reach ${req.node} (${req.address}) with ssh as root: ${why}`)
-  }
-  try {
-    const [root, rsync] = await Promise.all([session.run(['findmnt', '-n', '-o', 'FSTYPE', '--target', '/']), session.run(['rsync', '--version'])])
-    const fs = root.stdout.trim()
-    if (/^(nfs\d?|tmpfs|ramfs|overlay|squashfs)$/.test(fs)) {
-      throw new CaptureError(`The root file system of ${req.node} is ${fs}: ${req.node} might not be a diskful Linux node, please check it.`)
-    }
-    if (rsync.code !== 0) {
-      throw new CaptureError(`rsync is not installed on ${req.node}; install it there and capture again.`)
-    }
-    return session
-  } catch (err) {
-    session.close()
-    throw err
-  }
+/** What the capture learns of the golden client's mounts before the copy. */
+interface Mounts {
+  readonly mounts: Mount[]
+  readonly fstabTypes: Map<string, string>
+  readonly mountText: string
 }
 
-async function mountsOf(probe: Probe): Promise<{ mounts: Mount[]; fstabTypes: Map<string, string>; mountText: string }> {
-  const [findmnt, fstab, mount] = await Promise.all([probe.run(['findmnt', '-J', '-l', '-o', 'TARGET,SOURCE,FSTYPE']), probe.readFile('/etc/fstab'), probe.run(['mount'])])
+/**
+ * The golden client's checks before anything is copied (reachable as root, root file system on a disk, rsync there)
+ * and its mounts, read in one round of commands over the connection.
+ */
+async function preflight(req: CaptureRequest, ssh: SshMaster, signal: AbortSignal): Promise<Mounts> {
+  const why = await ssh.connected()
+  if (why !== undefined) throw new CaptureError(`Unable to reach ${req.node} (${req.address}) with ssh as root: ${why}`)
+  const probe = sshProbe(ssh, signal)
+  const [root, rsync, findmnt, fstab, mount] = await Promise.all([
+    probe.run(['findmnt', '-n', '-o', 'FSTYPE', '--target', '/']),
+    probe.run(['rsync', '--version']),
+    probe.run(['findmnt', '-J', '-l', '-o', 'TARGET,SOURCE,FSTYPE']),
+    probe.readFile('/etc/fstab'),
+    probe.run(['mount']),
+  ])
+  const fs = root.stdout.trim()
+  if (/^(nfs\d?|tmpfs|ramfs|overlay|squashfs)$/.test(fs)) {
+    throw new CaptureError(`The root file system of ${req.node} is ${fs}: ${req.node} might not be a diskful Linux node, please check it.`)
+  }
+  if (rsync.code !== 0) throw new CaptureError(`rsync is not installed on ${req.node}; install it there and capture again.`)
   const json = JSON.parse(findmnt.stdout || '{"filesystems":[]}') as { filesystems?: Mount[] }
   const fstabTypes = new Map<string, string>()
   for (const line of fstab?.split('\n') ?? []) {
@@ -144,21 +144,36 @@ export async function captureSysclone(req: CaptureRequest, imagePath: string): P
   setMaxListeners(100, req.signal)
   await configureImageServer(req.dirs, req.image, imagePath)
   req.say(`Checking ${req.node} before the capture.`)
-  const session = await preflight(req)
   const work = await mkdtemp(join(tmpdir(), 'xcat-capture-'))
+  // One connection for the checks, the layout and rsync's ssh.
+  const ssh = startSshMaster(req.address, req.identity, join(work, 'ssh'))
+  // Ends the node's commands still running when the capture ends early.
+  const finished = new AbortController()
+  const signal = AbortSignal.any([req.signal, finished.signal])
+  const fixedExcludes = Promise.all([serverExcludes(req.dirs.systemimager), req.scrub ? identityExcludes() : []])
+  fixedExcludes.catch(() => undefined)
   let lock
   try {
+    const { mounts, fstabTypes, mountText } = await preflight(req, ssh, signal)
     lock = await lockImage(imagePath, req.image)
-    const probe = sshProbe(session, req.signal)
-    const { mounts, fstabTypes, mountText } = await mountsOf(probe)
+    const probe = sshProbe(ssh, signal)
     const excludeFile = join(work, 'exclude')
-    await writeFile(excludeFile, excludeFileContent({
-      mounts: mountExcludes(mounts, fstabTypes),
-      server: await serverExcludes(req.dirs.systemimager),
-      user: req.excludes,
-      identity: req.scrub ? await identityExcludes() : [],
-    }))
+    const [server, identity] = await fixedExcludes
+    await writeFile(excludeFile, excludeFileContent({ mounts: mountExcludes(mounts, fstabTypes), server, user: req.excludes, identity }))
     req.say(`Capturing image on ${req.node}...`)
+    const pull = rsyncPull({
+      host: req.address,
+      identity: req.identity,
+      source: '/',
+      destination: lock.staging,
+      excludeFile,
+      ...(lock.previous && !lock.snapshot ? { linkDest: imagePath } : {}),
+      xattrs: true,
+      sshOptions: ssh.clientOptions,
+      signal: req.signal,
+      onProgress: req.progress,
+    })
+    pull.catch(() => undefined)
     // The layout and the system facts are read while the tree is being copied; they are only needed afterwards.
     const facts = Promise.all([
       collectLayout(probe),
@@ -167,17 +182,7 @@ export async function captureSysclone(req: CaptureRequest, imagePath: string): P
       probe.readFile('/etc/os-release'),
     ])
     facts.catch(() => undefined)
-    const stats = await rsyncPull({
-      host: req.address,
-      identity: req.identity,
-      source: '/',
-      destination: lock.staging,
-      excludeFile,
-      ...(lock.previous ? { linkDest: imagePath } : {}),
-      xattrs: true,
-      signal: req.signal,
-      onProgress: req.progress,
-    })
+    const stats = await pull
     const [layout, uname, releaseFile, osRelease] = await facts
     const arch = uname.stdout.trim()
     const osvers = osVersion(osRelease, releaseFile.stdout)
@@ -194,7 +199,8 @@ export async function captureSysclone(req: CaptureRequest, imagePath: string): P
     await lock?.abandon()
     throw err
   } finally {
-    session.close()
+    finished.abort()
+    ssh.close()
     await rm(work, { recursive: true, force: true })
   }
 }

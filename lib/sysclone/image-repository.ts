@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { basename, dirname, join } from 'node:path'
+import { treeStore, type TreeStore } from './subvolume.js'
 
 /** Another capture holds the image. */
 export class ImageBusyError extends Error {}
@@ -14,6 +15,11 @@ export interface ImageLock {
   readonly staging: string
   /** True when a previous image exists (the capture is an update). */
   readonly previous: boolean
+  /**
+   * True when the staging tree starts as a snapshot of the previous image (btrfs): the capture updates it in place.
+   * Otherwise it starts empty and the capture seeds it from the previous image with hard links.
+   */
+  readonly snapshot: boolean
   /** Replaces the published image with the staging tree, in two renames, and removes the old tree. */
   publish(): Promise<void>
   /** Removes the staging tree and gives up the lock, leaving the published image as it was. */
@@ -39,9 +45,10 @@ function siblings(path: string): { lock: string; staging: string; previous: stri
 
 /**
  * Takes the capture lock of the image at `path` (refusing while another live capture holds it), puts back an image
- * that an interrupted publish left aside, and prepares an empty staging tree beside it.
+ * that an interrupted publish left aside, and prepares the staging tree beside it: a snapshot of the previous image
+ * when that is a btrfs subvolume, else an empty tree (a subvolume where btrfs allows, so the next one can snapshot).
  */
-export async function lockImage(path: string, image: string): Promise<ImageLock> {
+export async function lockImage(path: string, image: string, store: TreeStore = treeStore): Promise<ImageLock> {
   const { lock, staging, previous } = siblings(path)
   await mkdir(dirname(path), { recursive: true })
   let handle
@@ -59,23 +66,43 @@ export async function lockImage(path: string, image: string): Promise<ImageLock>
   }
   await handle.writeFile(`${process.pid} ${hostname()} ${new Date().toISOString()}\n`)
   await handle.close()
-  if (!existsSync(path) && existsSync(previous)) await rename(previous, path)
-  await rm(staging, { recursive: true, force: true })
-  await rm(previous, { recursive: true, force: true })
-  await mkdir(staging, { mode: 0o755 })
-  const hasPrevious = existsSync(path) && (await stat(path)).isDirectory()
   const release = () => rm(lock, { force: true })
+  try {
+    if (!existsSync(path) && existsSync(previous)) await rename(previous, path)
+    await store.remove(staging)
+    await store.remove(previous)
+  } catch (err) {
+    await release()
+    throw err
+  }
+  const hasPrevious = existsSync(path) && (await stat(path)).isDirectory()
+  let snapshot = false
+  try {
+    if (hasPrevious && (await store.isSubvolume(path))) {
+      await store.snapshot(path, staging)
+      snapshot = true
+    } else if (await store.canSnapshot(dirname(path))) {
+      await store.createSubvolume(staging)
+    } else {
+      await mkdir(staging, { mode: 0o755 })
+    }
+  } catch (err) {
+    await store.remove(staging).catch(() => undefined)
+    await release()
+    throw err
+  }
   return {
     path,
     staging,
     previous: hasPrevious,
+    snapshot,
     async publish() {
       if (existsSync(path)) await rename(path, previous)
       await rename(staging, path)
-      await rm(previous, { recursive: true, force: true })
+      await store.remove(previous)
     },
     async abandon() {
-      await rm(staging, { recursive: true, force: true })
+      await store.remove(staging)
       await release()
     },
     release,

@@ -35,6 +35,8 @@ export interface PullOptions {
   readonly linkDest?: string
   /** Keep ACLs and extended attributes (SELinux labels, file capabilities). */
   readonly xattrs: boolean
+  /** More options for rsync's ssh, e.g. those of a connection already open to the node. */
+  readonly sshOptions?: readonly string[]
   readonly signal?: AbortSignal
   readonly onProgress?: (p: TransferProgress) => void
 }
@@ -94,7 +96,7 @@ export function pullArguments(options: PullOptions): string[] {
     '--stats',
     '--no-human-readable',
     '-e',
-    shellCommand(['ssh', ...opensshOptions(options.identity)]),
+    shellCommand(['ssh', ...opensshOptions(options.identity), ...(options.sshOptions ?? [])]),
     `root@${options.host}:${options.source.endsWith('/') ? options.source : `${options.source}/`}`,
     `${options.destination}/`,
   ]

@@ -477,6 +477,8 @@ describe('postscripts', function () {
         const r = await clone.script('makeinitrd', {}, { esp: false })
         expectOk(r)
         expect(r.stdout).to.include(`update-initramfs -c -k ${version}`)
+        expect(r.stdout).to.match(/^makeinitrd: building in \/run\/makeinitrd\.\w+ \(tmpfs\)$/m)
+        expect((await readdir(clone.file('var/tmp'))).filter((f) => f.startsWith('mkinitramfs'))).to.deep.equal([])
         expect(r.stdout).to.include('9.9.9-gone: a kernel image without modules')
         expect(r.stdout).to.include('5.10.0-leftover: /lib/modules/5.10.0-leftover holds no kernel')
         const initrd = clone.file(`boot/initrd.img-${version}`)

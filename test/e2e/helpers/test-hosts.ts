@@ -201,7 +201,8 @@ export function runProcess(cmd: string, args: readonly string[], options: HostCo
   })
 }
 
-async function must(cmd: string, args: readonly string[], options: HostCommandOptions = {}): Promise<string> {
+/** Runs a local command; its stdout, or an error naming the command, its status and its stderr. */
+export async function must(cmd: string, args: readonly string[], options: HostCommandOptions = {}): Promise<string> {
   const r = await runProcess(cmd, args, options)
   if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.code === null ? `killed by ${r.signal}` : `exit ${r.code}`}: ${r.stderr.trim()}`)
   return r.stdout

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect } from 'chai'
 import { ImageBusyError, lockImage } from '../../../lib/sysclone/image-repository.js'
+import type { TreeStore } from '../../../lib/sysclone/subvolume.js'
 
 describe('image repository', () => {
   let dir: string
@@ -61,5 +62,68 @@ describe('image repository', () => {
     const lock = await lockImage(image, 'img1')
     expect(readFileSync(join(image, 'kept'), 'utf8')).to.equal('k')
     await lock.abandon()
+  })
+
+  describe('where images can be subvolumes', () => {
+    /** A store that records what it is asked and makes plain directories for subvolumes and snapshots. */
+    function recordingStore(subvolumes: Set<string>, calls: string[], failSnapshot = false): TreeStore {
+      return {
+        isSubvolume: async (path) => subvolumes.has(path),
+        canSnapshot: async () => true,
+        createSubvolume: async (path) => {
+          calls.push(`create ${path}`)
+          mkdirSync(path)
+          subvolumes.add(path)
+        },
+        snapshot: async (source, target) => {
+          calls.push(`snapshot ${source} ${target}`)
+          if (failSnapshot) throw new Error('btrfs subvolume snapshot: no space left on device')
+          mkdirSync(target)
+          subvolumes.add(target)
+        },
+        remove: async (path) => {
+          if (existsSync(path)) calls.push(`remove ${path}`)
+          subvolumes.delete(path)
+          rmSync(path, { recursive: true, force: true })
+        },
+      }
+    }
+
+    it('starts a first capture in a new subvolume, and a re-capture in a snapshot of the image, which it removes once replaced', async () => {
+      const image = join(dir, 'img1')
+      const subvolumes = new Set<string>()
+      const calls: string[] = []
+      const store = recordingStore(subvolumes, calls)
+      const first = await lockImage(image, 'img1', store)
+      expect(first.snapshot).to.equal(false)
+      expect(calls).to.deep.equal([`create ${first.staging}`])
+      await first.publish()
+      await first.release()
+      subvolumes.add(image)
+      calls.length = 0
+      const again = await lockImage(image, 'img1', store)
+      expect(again.previous).to.equal(true)
+      expect(again.snapshot).to.equal(true)
+      expect(calls).to.deep.equal([`snapshot ${image} ${again.staging}`])
+      await again.publish()
+      await again.release()
+      expect(calls.slice(1)).to.deep.equal([`remove ${join(dir, '.img1.previous')}`])
+    })
+
+    it('takes the lock back when the snapshot cannot be made', async () => {
+      const image = join(dir, 'img1')
+      mkdirSync(image)
+      const store = recordingStore(new Set([image]), [], true)
+      let err: unknown
+      try {
+        await lockImage(image, 'img1', store)
+      } catch (e) {
+        err = e
+      }
+      expect((err as Error).message).to.match(/no space left on device/)
+      expect(existsSync(join(dir, '.img1.lock'))).to.equal(false)
+      expect(existsSync(join(dir, '.img1.staging'))).to.equal(false)
+      expect(existsSync(image)).to.equal(true)
+    })
   })
 })
