@@ -30,9 +30,12 @@ function reason(stderr: string, code: number | null): string {
 export function startSshMaster(host: string, identity: string | undefined, socketPath: string): SshMaster {
   const options = opensshOptions(identity)
   const clientOptions = ['-o', 'ControlMaster=no', '-o', `ControlPath=${socketPath}`]
-  const child = spawn('ssh', [...options, '-o', 'ControlMaster=yes', '-o', `ControlPath=${socketPath}`, '-o', 'ControlPersist=no', '-N', `root@${host}`], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+  // The master's own session reads its stdin until this process closes it or ends, however it ends: the connection
+  // does not outlive the capture that opened it.
+  const child = spawn('ssh', [...options, '-o', 'ControlMaster=yes', '-o', `ControlPath=${socketPath}`, '-o', 'ControlPersist=no', '-T', `root@${host}`, 'cat >/dev/null'], {
+    stdio: ['pipe', 'ignore', 'pipe'],
   })
+  child.stdin.on('error', () => undefined)
   let stderr = ''
   let ended: string | undefined
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
@@ -50,6 +53,7 @@ export function startSshMaster(host: string, identity: string | undefined, socke
     run: (argv, opts = {}) =>
       runCommand(['ssh', ...options, ...clientOptions, `root@${host}`, '--', shellCommand(argv)], opts.signal ? { signal: opts.signal } : {}),
     close() {
+      child.stdin.end()
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
     },
   }
