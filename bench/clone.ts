@@ -2,18 +2,12 @@ import { mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { startLab, type LabTarget } from '../test/e2e/helpers/lab.js'
-import { runProcess } from '../test/e2e/helpers/test-hosts.js'
+import { must, runProcess } from '../test/e2e/helpers/test-hosts.js'
 import { dropCaches, generate } from './tree.js'
 
 const DATA_MB = Number(process.env.BENCH_CLONE_MB ?? 1024)
 const FILES = Number(process.env.BENCH_CLONE_FILES ?? 20_000)
 const COUNTS = (process.env.BENCH_CLONE_COUNTS ?? '1,4,8').split(',').map(Number)
-
-async function must(cmd: string, args: readonly string[]): Promise<string> {
-  const res = await runProcess(cmd, args, { timeoutMs: 3_600_000 })
-  if (res.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${res.stderr}${res.stdout.slice(-2000)}`)
-  return res.stdout
-}
 
 /** Runs one job per target at once; the seconds of each and of the whole, after the page cache was dropped. */
 async function concurrently(targets: readonly LabTarget[], job: (t: LabTarget) => Promise<void>): Promise<{ each: number[]; total: number }> {

@@ -7,7 +7,8 @@ import { createTestCredentials, initTestDatabase, startTestDaemon } from '../tes
 import { createTestDatabase } from '../test/helpers/databases.js'
 import { treeStore } from '../lib/sysclone/subvolume.js'
 import { dropCaches, generate } from './tree.js'
-import { cleanupLeftovers, createBlankDisk, createTestHost, runProcess, type BlankDisk } from '../test/e2e/helpers/test-hosts.js'
+import { useMnEnvironment } from '../test/e2e/helpers/capture-checks.js'
+import { cleanupLeftovers, createBlankDisk, createTestHost, must, type BlankDisk } from '../test/e2e/helpers/test-hosts.js'
 
 const TOTAL_MB = Number(process.env.BENCH_CAPTURE_MB ?? 2048)
 const FILES = Number(process.env.BENCH_CAPTURE_FILES ?? 100_000)
@@ -22,12 +23,6 @@ function change(dir: string, files: number, offset: number): number {
     changed++
   }
   return changed
-}
-
-async function must(cmd: string, args: readonly string[]): Promise<string> {
-  const res = await runProcess(cmd, args, { timeoutMs: 3_600_000 })
-  if (res.code !== 0) throw new Error(`${cmd}: ${res.stderr}`)
-  return res.stdout
 }
 
 /** One timed run: `prepare` (untimed), the page cache dropped, then `run`. */
@@ -65,9 +60,7 @@ export async function benchImgcapture(): Promise<void> {
   const tables = db.open()
   const creds = await createTestCredentials()
   const host = await createTestHost({ name: 'benchgold', disk: { sizeMiB: TOTAL_MB * 2 + 1024, table: 'gpt', esp: true } })
-  const saved = { sysconf: process.env.XCAT_SYSCONFDIR, identity: process.env.XCAT_SSH_IDENTITY }
-  process.env.XCAT_SYSCONFDIR = join(work, 'etc')
-  process.env.XCAT_SSH_IDENTITY = host.mnKey.privateKey
+  const restoreEnvironment = useMnEnvironment(join(work, 'etc'), host.mnKey.privateKey)
   const daemon = await (async () => {
     await initTestDatabase(tables, creds.confdir)
     await tables.setAttribs('site', { key: 'installdir' }, { value: join(work, 'install') })
@@ -126,9 +119,6 @@ export async function benchImgcapture(): Promise<void> {
     await db.drop()
     creds.remove()
     rmSync(work, { recursive: true, force: true })
-    if (saved.sysconf === undefined) delete process.env.XCAT_SYSCONFDIR
-    else process.env.XCAT_SYSCONFDIR = saved.sysconf
-    if (saved.identity === undefined) delete process.env.XCAT_SSH_IDENTITY
-    else process.env.XCAT_SSH_IDENTITY = saved.identity
+    restoreEnvironment()
   }
 }

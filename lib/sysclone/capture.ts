@@ -79,10 +79,9 @@ interface Mounts {
  * The golden client's checks before anything is copied (reachable as root, root file system on a disk, rsync there)
  * and its mounts, read in one round of commands over the connection.
  */
-async function preflight(req: CaptureRequest, ssh: SshMaster, signal: AbortSignal): Promise<Mounts> {
+async function preflight(req: CaptureRequest, ssh: SshMaster, probe: Probe): Promise<Mounts> {
   const why = await ssh.connected()
   if (why !== undefined) throw new CaptureError(`Unable to reach ${req.node} (${req.address}) with ssh as root: ${why}`)
-  const probe = sshProbe(ssh, signal)
   const [root, rsync, findmnt, fstab, mount] = await Promise.all([
     probe.run(['findmnt', '-n', '-o', 'FSTYPE', '--target', '/']),
     probe.run(['rsync', '--version']),
@@ -149,14 +148,13 @@ export async function captureSysclone(req: CaptureRequest, imagePath: string): P
   const ssh = startSshMaster(req.address, req.identity, join(work, 'ssh'))
   // Ends the node's commands still running when the capture ends early.
   const finished = new AbortController()
-  const signal = AbortSignal.any([req.signal, finished.signal])
+  const probe = sshProbe(ssh, AbortSignal.any([req.signal, finished.signal]))
   const fixedExcludes = Promise.all([serverExcludes(req.dirs.systemimager), req.scrub ? identityExcludes() : []])
   fixedExcludes.catch(() => undefined)
   let lock
   try {
-    const { mounts, fstabTypes, mountText } = await preflight(req, ssh, signal)
+    const { mounts, fstabTypes, mountText } = await preflight(req, ssh, probe)
     lock = await lockImage(imagePath, req.image)
-    const probe = sshProbe(ssh, signal)
     const excludeFile = join(work, 'exclude')
     const [server, identity] = await fixedExcludes
     await writeFile(excludeFile, excludeFileContent({ mounts: mountExcludes(mounts, fstabTypes), server, user: req.excludes, identity }))

@@ -10,6 +10,7 @@ import { ensureImageRsyncDaemon, stopImageRsyncDaemon } from '../../lib/sysclone
 import { useTestDaemon } from '../helpers/daemon.js'
 import { startFakeInstallMonitor, type FakeInstallMonitor } from '../helpers/fake-install-monitor.js'
 import { freePort } from '../helpers/ports.js'
+import { useMnEnvironment } from './helpers/capture-checks.js'
 import { runInstaller } from './helpers/installer.js'
 import { runProcess, useTestHosts, type TestHost } from './helpers/test-hosts.js'
 
@@ -78,7 +79,7 @@ describe('sysclone: the installer clones a captured golden client onto target no
   let syslog: Socket
   const syslogLines: string[] = []
   let mac: string
-  const saved = { sysconf: process.env.XCAT_SYSCONFDIR, identity: process.env.XCAT_SSH_IDENTITY }
+  let restoreEnvironment: (() => void) | undefined
 
   before(async () => {
     golden = await hosts.create({ name: 'golden1', disk: { sizeMiB: 1024, table: 'gpt', esp: true, swapMiB: 64 } })
@@ -92,8 +93,7 @@ describe('sysclone: the installer clones a captured golden client onto target no
       'echo hello > srv/xst/hardlink-a && ln srv/xst/hardlink-a srv/xst/hardlink-b',
       'truncate -s 64M srv/xst/sparse.img',
     ].join('\n'), 'sh', golden.root])
-    process.env.XCAT_SYSCONFDIR = sysconfdir
-    process.env.XCAT_SSH_IDENTITY = golden.mnKey.privateKey
+    restoreEnvironment = useMnEnvironment(sysconfdir, golden.mnKey.privateKey)
     mac = (JSON.parse(await must('ip', ['-n', target.netns, '-j', 'link', 'show', 'eth0'])) as { address: string }[])[0]!.address
   })
 
@@ -129,10 +129,7 @@ describe('sysclone: the installer clones a captured golden client onto target no
     await monitor?.close()
     syslog?.close()
     await stopImageRsyncDaemon(stateDir)
-    if (saved.sysconf === undefined) delete process.env.XCAT_SYSCONFDIR
-    else process.env.XCAT_SYSCONFDIR = saved.sysconf
-    if (saved.identity === undefined) delete process.env.XCAT_SSH_IDENTITY
-    else process.env.XCAT_SSH_IDENTITY = saved.identity
+    restoreEnvironment?.()
     for (const dir of [installdir, sysconfdir, stateDir]) rmSync(dir, { recursive: true, force: true })
   })
 

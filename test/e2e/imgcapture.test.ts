@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { expect } from 'chai'
 import type { Layout } from '../../lib/sysclone/layout/model.js'
 import { useTestDaemon } from '../helpers/daemon.js'
-import { cutMidway, manifest } from './helpers/capture-checks.js'
+import { cutMidway, manifest, useMnEnvironment } from './helpers/capture-checks.js'
 import { must, runProcess, useTestHosts, type TestHost } from './helpers/test-hosts.js'
 
 /** The files of a golden client that a faithful image must keep exactly, made from the management node. */
@@ -34,21 +34,17 @@ describe('imgcapture -t sysclone of a real golden client', function () {
   let golden: TestHost
   let installdir: string
   let sysconfdir: string
-  const saved = { sysconf: process.env.XCAT_SYSCONFDIR, identity: process.env.XCAT_SSH_IDENTITY }
+  let restoreEnvironment: (() => void) | undefined
 
   before(async () => {
     installdir = mkdtempSync(join(tmpdir(), 'xcat-install-'))
     sysconfdir = mkdtempSync(join(tmpdir(), 'xcat-etc-'))
     golden = await hosts.create({ name: 'golden1', disk: { sizeMiB: 1536, table: 'gpt', esp: true, swapMiB: 64 } })
     await populateGolden(golden.root)
-    process.env.XCAT_SYSCONFDIR = sysconfdir
-    process.env.XCAT_SSH_IDENTITY = golden.mnKey.privateKey
+    restoreEnvironment = useMnEnvironment(sysconfdir, golden.mnKey.privateKey)
   })
   after(() => {
-    if (saved.sysconf === undefined) delete process.env.XCAT_SYSCONFDIR
-    else process.env.XCAT_SYSCONFDIR = saved.sysconf
-    if (saved.identity === undefined) delete process.env.XCAT_SSH_IDENTITY
-    else process.env.XCAT_SSH_IDENTITY = saved.identity
+    restoreEnvironment?.()
     rmSync(installdir, { recursive: true, force: true })
     rmSync(sysconfdir, { recursive: true, force: true })
   })

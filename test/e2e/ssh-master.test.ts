@@ -18,15 +18,16 @@ describe('one OpenSSH connection to a node, shared by its commands', function ()
   this.timeout(120_000)
   const hosts = useTestHosts()
   let node: TestHost
-  const dir = mkdtempSync(join(tmpdir(), 'xcat-ssh-'))
+  let dir: string | undefined
 
   before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'xcat-ssh-'))
     node = await hosts.create({ name: 'sshnode', disk: false, rootfs: 'tmpfs' })
   })
-  after(() => rmSync(dir, { recursive: true, force: true }))
+  after(() => dir && rmSync(dir, { recursive: true, force: true }))
 
   it('runs commands over the connection, quoted for the node\'s shell, and ends it on close', async () => {
-    const socket = join(dir, 'a')
+    const socket = join(dir!, 'a')
     const master = startSshMaster(node.ip, node.mnKey.privateKey, socket)
     try {
       expect(await master.connected()).to.equal(undefined)
@@ -42,7 +43,7 @@ describe('one OpenSSH connection to a node, shared by its commands', function ()
   })
 
   it('does not outlive the process that opened it, even when that process is killed', async () => {
-    const socket = join(dir, 'c')
+    const socket = join(dir!, 'c')
     const holder = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'test', 'fixtures', 'ssh', 'hold-master.ts'), node.ip, node.mnKey.privateKey, socket], { stdio: ['ignore', 'pipe', 'inherit'] })
     const said = await new Promise<string>((resolve) => holder.stdout.once('data', (d: Buffer) => resolve(d.toString())))
     expect(said).to.equal('up\n')
