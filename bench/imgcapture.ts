@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks'
 import { runNamedCommand } from '../lib/client/cli.js'
 import { createTestCredentials, initTestDatabase, startTestDaemon } from '../test/helpers/daemon.js'
 import { createTestDatabase } from '../test/helpers/databases.js'
+import { imagesSettled } from '../lib/sysclone/image-repository.js'
 import { treeStore } from '../lib/sysclone/subvolume.js'
 import { dropCaches, generate } from './tree.js'
 import { useMnEnvironment } from '../test/e2e/helpers/capture-checks.js'
@@ -83,7 +84,10 @@ export async function benchImgcapture(): Promise<void> {
     const rows: string[] = []
     for (const [index, [fs, dir]] of places.entries()) {
       await tables.setAttribs('site', { key: 'installdir' }, { value: join(dir, 'install') })
-      const settle = fs.startsWith('btrfs') ? () => must('btrfs', ['subvolume', 'sync', dir]) : async () => undefined
+      const settle = async () => {
+        await imagesSettled()
+        if (fs.startsWith('btrfs')) await must('btrfs', ['subvolume', 'sync', dir])
+      }
       const capture = () =>
         runNamedCommand('imgcapture', ['benchgold', '-t', 'sysclone', '-o', `bench${index}`], {
           env: { HOME: creds.rootHome, XCATHOST: `127.0.0.1:${daemon.port}` },
@@ -108,7 +112,7 @@ export async function benchImgcapture(): Promise<void> {
       rows.push(`${fs.padEnd(24)} first     ${first.ours.toFixed(1).padStart(13)} ${first.base.toFixed(1).padStart(9)} ${(first.ours / first.base).toFixed(3).padStart(7)}`)
       rows.push(`${fs.padEnd(24)} re-capture${again.ours.toFixed(1).padStart(13)} ${again.base.toFixed(1).padStart(9)} ${(again.ours / again.base).toFixed(3).padStart(7)}`)
     }
-    console.log(`(medians of ${ROUNDS} rounds, which of the two runs first alternating; 1% of the files changed before each re-capture round; page cache dropped before every run; installdir and the baseline's copy on the same file system; on btrfs the replaced subvolume's space is freed in the background, waited for between runs)`)
+    console.log(`(medians of ${ROUNDS} rounds, which of the two runs first alternating; 1% of the files changed before each re-capture round; page cache dropped before every run; installdir and the baseline's copy on the same file system; imgcapture returns once the new image is in place and removes the tree it replaced in the background, and btrfs frees a deleted subvolume's space later still: both are waited for between runs)`)
     console.log('images on                run          imgcapture s   rsync s   ratio')
     for (const row of rows) console.log(row)
   } finally {

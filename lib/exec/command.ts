@@ -15,6 +15,8 @@ export interface RunOptions {
   readonly env?: NodeJS.ProcessEnv
   readonly cwd?: string
   readonly input?: string
+  /** A descriptor the program writes its stdout to instead of a pipe; the returned stdout is then empty. */
+  readonly stdoutFd?: number
   /** Called with stdout as it arrives (the whole output is still returned). */
   readonly onStdout?: (chunk: string) => void
   readonly onStderr?: (chunk: string) => void
@@ -25,14 +27,14 @@ export function runCommand(argv: readonly string[], options: RunOptions = {}): P
   const [file, ...args] = argv
   if (!file) return Promise.reject(new Error('empty command'))
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] })
+    const child = spawn(file, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ['pipe', options.stdoutFd ?? 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
       stdout += d
       options.onStdout?.(d)
     })
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
       stderr += d
       options.onStderr?.(d)
     })
@@ -46,7 +48,7 @@ export function runCommand(argv: readonly string[], options: RunOptions = {}): P
       options.signal?.removeEventListener('abort', abort)
       resolve({ code: code ?? 128, stdout, stderr, ...(signal ? { signal } : {}) })
     })
-    child.stdin.on('error', () => undefined)
-    child.stdin.end(options.input ?? '')
+    child.stdin?.on('error', () => undefined)
+    child.stdin?.end(options.input ?? '')
   })
 }

@@ -3,6 +3,7 @@ import { createLogger } from '../log.js'
 import { setupManagementNode } from '../setup/setup-node.js'
 import { locateDatabase, parseDbLocation } from '../table/cfgloc.js'
 import { openTables } from '../table/open-tables.js'
+import { imagesSettled } from '../sysclone/image-repository.js'
 import { Xcatd } from './daemon.js'
 
 const USAGE = 'Usage: xcatd [-f|--foreground] [--port N] [--iport N] [--listen ADDRESS] [--debug]\n'
@@ -29,6 +30,8 @@ export async function xcatdMain(argv: readonly string[] = process.argv.slice(2))
   const stop = async (signal: string) => {
     log.info('stopping', { signal })
     await daemon?.stop()
+    // A capture that has published its image may still be removing the tree it replaced.
+    await imagesSettled()
     await tables.close()
     process.exit(0)
   }

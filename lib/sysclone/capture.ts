@@ -15,7 +15,7 @@ import { installMasterScript, masterScriptPath, renderMasterScript } from './mas
 import { defineSyscloneImage, type DefinitionOutcome } from './osimage-def.js'
 import { osVersion } from './os-version.js'
 import type { SyscloneDirs } from './paths.js'
-import { rsyncPull, type TransferProgress, type TransferStats } from './rsync-pull.js'
+import { rsyncHasInsecureLinks, rsyncPull, type TransferProgress, type TransferStats } from './rsync-pull.js'
 
 /** A capture that cannot go on; the message is what the administrator reads. */
 export class CaptureError extends Error {}
@@ -166,6 +166,7 @@ export async function captureSysclone(req: CaptureRequest, imagePath: string): P
       destination: lock.staging,
       excludeFile,
       ...(lock.previous && !lock.snapshot ? { linkDest: imagePath } : {}),
+      trustedPaths: await rsyncHasInsecureLinks(),
       xattrs: true,
       sshOptions: ssh.clientOptions,
       signal: req.signal,
@@ -188,7 +189,6 @@ export async function captureSysclone(req: CaptureRequest, imagePath: string): P
     const master = masterScriptFor(req, layout)
     if (req.signal.aborted) throw new CaptureError('The capture was interrupted.')
     await lock.publish()
-    await lock.release()
     if (master !== undefined) await installMasterScript(req.dirs, req.image, master)
     else await rm(masterScriptPath(req.dirs, req.image), { force: true })
     const definition = await defineSyscloneImage(req.tables, req.image, { node: req.node, osvers, arch, rootimgdir: imagePath })

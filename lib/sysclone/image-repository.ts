@@ -11,7 +11,7 @@ export class ImageBusyError extends Error {}
 export interface ImageLock {
   /** The image's final place (linuximage.rootimgdir). */
   readonly path: string
-  /** The tree the capture writes; published only when it is complete. */
+  /** The tree the capture writes, inside a directory only root can enter; published only when it is complete. */
   readonly staging: string
   /** True when a previous image exists (the capture is an update). */
   readonly previous: boolean
@@ -20,11 +20,25 @@ export interface ImageLock {
    * Otherwise it starts empty and the capture seeds it from the previous image with hard links.
    */
   readonly snapshot: boolean
-  /** Replaces the published image with the staging tree, in two renames, and removes the old tree. */
+  /**
+   * Replaces the published image with the staging tree in two renames. The replaced tree is then removed, and the lock
+   * given up, in the background: see {@link imagesSettled}.
+   */
   publish(): Promise<void>
   /** Removes the staging tree and gives up the lock, leaving the published image as it was. */
   abandon(): Promise<void>
-  release(): Promise<void>
+}
+
+/**
+ * Removals of replaced trees still under way, by image path; each ends by giving up that image's lock. Kept on
+ * globalThis: under a TypeScript loader one process may hold this module twice (required and imported), and both
+ * copies must see the same removals.
+ */
+const retiring = ((globalThis as Record<symbol, unknown>)[Symbol.for('xcat-sysclone.image-retirements')] ??= new Map()) as Map<string, Promise<void>>
+
+/** Resolves when every replaced image tree of this process is removed and its lock given up. */
+export async function imagesSettled(): Promise<void> {
+  await Promise.all(retiring.values())
 }
 
 function alive(pid: number): boolean {
@@ -37,10 +51,11 @@ function alive(pid: number): boolean {
 }
 
 /** Names of the helper entries kept beside an image directory. */
-function siblings(path: string): { lock: string; staging: string; previous: string } {
+function siblings(path: string): { lock: string; work: string; staging: string; previous: string } {
   const dir = dirname(path)
   const name = basename(path)
-  return { lock: join(dir, `.${name}.lock`), staging: join(dir, `.${name}.staging`), previous: join(dir, `.${name}.previous`) }
+  const work = join(dir, `.${name}.staging`)
+  return { lock: join(dir, `.${name}.lock`), work, staging: join(work, 'tree'), previous: join(dir, `.${name}.previous`) }
 }
 
 /**
@@ -49,7 +64,8 @@ function siblings(path: string): { lock: string; staging: string; previous: stri
  * when that is a btrfs subvolume, else an empty tree (a subvolume where btrfs allows, so the next one can snapshot).
  */
 export async function lockImage(path: string, image: string, store: TreeStore = treeStore): Promise<ImageLock> {
-  const { lock, staging, previous } = siblings(path)
+  const { lock, work, staging, previous } = siblings(path)
+  await retiring.get(path)
   await mkdir(dirname(path), { recursive: true })
   let handle
   for (let attempt = 0; !handle; attempt++) {
@@ -67,9 +83,14 @@ export async function lockImage(path: string, image: string, store: TreeStore = 
   await handle.writeFile(`${process.pid} ${hostname()} ${new Date().toISOString()}\n`)
   await handle.close()
   const release = () => rm(lock, { force: true })
+  // An older layout kept the staging tree itself at `work`; removing the tree first and then `work` clears both.
+  const removeStaging = async () => {
+    await store.remove(staging)
+    await store.remove(work)
+  }
   try {
     if (!existsSync(path) && existsSync(previous)) await rename(previous, path)
-    await store.remove(staging)
+    await removeStaging()
     await store.remove(previous)
   } catch (err) {
     await release()
@@ -78,6 +99,8 @@ export async function lockImage(path: string, image: string, store: TreeStore = 
   const hasPrevious = existsSync(path) && (await stat(path)).isDirectory()
   let snapshot = false
   try {
+    // No other user can reach into the tree while rsync writes it, so rsync need not guard its paths against them.
+    await mkdir(work, { mode: 0o700 })
     if (hasPrevious && (await store.isSubvolume(path))) {
       await store.snapshot(path, staging)
       snapshot = true
@@ -87,7 +110,7 @@ export async function lockImage(path: string, image: string, store: TreeStore = 
       await mkdir(staging, { mode: 0o755 })
     }
   } catch (err) {
-    await store.remove(staging).catch(() => undefined)
+    await removeStaging().catch(() => undefined)
     await release()
     throw err
   }
@@ -99,12 +122,17 @@ export async function lockImage(path: string, image: string, store: TreeStore = 
     async publish() {
       if (existsSync(path)) await rename(path, previous)
       await rename(staging, path)
-      await store.remove(previous)
+      const retired = store
+        .remove(work)
+        .then(() => store.remove(previous))
+        .finally(release)
+        .catch(() => undefined)
+        .finally(() => retiring.delete(path))
+      retiring.set(path, retired)
     },
     async abandon() {
-      await store.remove(staging)
+      await removeStaging()
       await release()
     },
-    release,
   }
 }

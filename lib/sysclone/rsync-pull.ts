@@ -1,4 +1,8 @@
-import { runCommand } from '../exec/command.js'
+import { closeSync, constants, openSync, readSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { runCommand, type CommandOutput } from '../exec/command.js'
 import { shellCommand } from '../exec/quote.js'
 import { opensshOptions } from '../exec/ssh.js'
 
@@ -33,6 +37,11 @@ export interface PullOptions {
   readonly excludeFile: string
   /** An earlier copy: unchanged files are hard-linked from it instead of transferred. */
   readonly linkDest?: string
+  /**
+   * Skip rsync's per-file symlink-race walk of the destination and link-dest paths (`--insecure-links`, rsync 3.5):
+   * only for a destination no other user can enter.
+   */
+  readonly trustedPaths?: boolean
   /** Keep ACLs and extended attributes (SELinux labels, file capabilities). */
   readonly xattrs: boolean
   /** More options for rsync's ssh, e.g. those of a connection already open to the node. */
@@ -92,6 +101,7 @@ export function pullArguments(options: PullOptions): string[] {
     '--delete-excluded',
     `--exclude-from=${options.excludeFile}`,
     ...(options.linkDest ? [`--link-dest=${options.linkDest}`] : []),
+    ...(options.trustedPaths ? ['--insecure-links'] : []),
     '--info=progress2',
     '--stats',
     '--no-human-readable',
@@ -102,29 +112,106 @@ export function pullArguments(options: PullOptions): string[] {
   ]
 }
 
-/** Pulls a node's tree into `destination` with rsync over ssh; vanished files are not an error. */
-export async function rsyncPull(options: PullOptions): Promise<TransferStats> {
+let insecureLinks: Promise<boolean> | undefined
+/** True when this machine's rsync has `--insecure-links`, i.e. it walks operator paths unless told not to. */
+export function rsyncHasInsecureLinks(): Promise<boolean> {
+  insecureLinks ??= runCommand(['rsync', '--help']).then((o) => o.stdout.includes('--insecure-links'), () => false)
+  return insecureLinks
+}
+
+/** How often the progress that rsync wrote is read: rsync writes a line per file, far too many to take one by one. */
+const PROGRESS_POLL_MS = 100
+/** What is kept of rsync's output for its closing --stats block. */
+const STATS_TAIL = 16 * 1024
+
+/**
+ * A FIFO for rsync's stdout, read without blocking every {@link PROGRESS_POLL_MS}: each read takes whatever lines
+ * gathered and reports only the newest progress, so 100,000 files cost a few hundred reads instead of 100,000.
+ */
+async function progressFifo(onProgress: ((p: TransferProgress) => void) | undefined) {
+  const dir = await mkdtemp(join(tmpdir(), 'xcat-rsync-'))
+  const path = join(dir, 'stdout')
+  const made = await runCommand(['mkfifo', '-m', '600', path])
+  if (made.code !== 0) {
+    await rm(dir, { recursive: true, force: true })
+    throw new Error(`mkfifo ${path}: ${made.stderr.trim()}`)
+  }
+  // The reading end first, without blocking, so that opening the writing end does not wait.
+  const reader = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK)
+  const writer = openSync(path, constants.O_WRONLY)
+  let writerOpen = true
+  const buffer = Buffer.alloc(64 * 1024)
   let pending = ''
+  let tail = ''
   // rsync leaves out "(xfr#N, ...)" on the lines it prints between two finished files.
   let files = 0
-  const out = await runCommand(pullArguments(options), {
-    ...(options.signal ? { signal: options.signal } : {}),
-    onStdout: (chunk) => {
-      pending += chunk
-      const pieces = pending.split(/[\r\n]/)
-      pending = pieces.pop() ?? ''
-      for (const piece of pieces) {
-        const p = parseProgress(piece)
-        if (p) {
-          files = Math.max(files, p.files)
-          options.onProgress?.({ ...p, files })
-        }
+  const drain = () => {
+    let text = ''
+    for (;;) {
+      let n: number
+      try {
+        n = readSync(reader, buffer)
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') break
+        throw err
       }
+      if (n === 0) break
+      text += buffer.toString('latin1', 0, n)
+    }
+    if (!text) return
+    const lines = (pending + text).split(/[\r\n]/)
+    pending = lines.pop() ?? ''
+    tail = (tail + text).slice(-STATS_TAIL)
+    const lastDone = /\(xfr#(\d+)/.exec(text.slice(text.lastIndexOf('(xfr#')))
+    if (lastDone) files = Math.max(files, Number(lastDone[1]))
+    for (let i = lines.length - 1; i >= 0; i--) {
+      const p = parseProgress(lines[i] ?? '')
+      if (p) {
+        onProgress?.({ ...p, files: Math.max(files, p.files) })
+        break
+      }
+    }
+  }
+  const timer = setInterval(() => {
+    try {
+      drain()
+    } catch {
+      // Read again at the next tick; the final drain reports what is left.
+    }
+  }, PROGRESS_POLL_MS)
+  return {
+    writer,
+    /** Stops following; returns the end of the output, which holds the --stats block. */
+    async finish(): Promise<string> {
+      this.closeWriter()
+      clearInterval(timer)
+      drain()
+      closeSync(reader)
+      await rm(dir, { recursive: true, force: true })
+      return tail + pending
     },
-  })
+    closeWriter() {
+      if (writerOpen) closeSync(writer)
+      writerOpen = false
+    },
+  }
+}
+
+/** Pulls a node's tree into `destination` with rsync over ssh; vanished files are not an error. */
+export async function rsyncPull(options: PullOptions): Promise<TransferStats> {
+  const progress = await progressFifo(options.onProgress)
+  let out: CommandOutput
+  let output: string
+  try {
+    const running = runCommand(pullArguments(options), { ...(options.signal ? { signal: options.signal } : {}), stdoutFd: progress.writer })
+    progress.closeWriter()
+    out = await running
+  } finally {
+    output = await progress.finish()
+  }
   if (out.code !== 0 && out.code !== VANISHED) {
     const detail = out.stderr.trim().split('\n').filter((l) => l.trim() !== '').slice(-3).join('; ')
     throw new RsyncError(out.signal ? 128 : out.code, out.signal ? `killed by ${out.signal}` : detail)
   }
-  return parseStats(out.stdout)
+  return parseStats(output)
 }

@@ -1,4 +1,4 @@
-import { statfs, lstat, rm } from 'node:fs/promises'
+import { statfs, lstat } from 'node:fs/promises'
 import { runCommand } from '../exec/command.js'
 
 const BTRFS_SUPER_MAGIC = 0x9123683e
@@ -19,10 +19,12 @@ export interface TreeStore {
   remove(path: string): Promise<void>
 }
 
-async function btrfs(args: readonly string[]): Promise<void> {
-  const out = await runCommand(['btrfs', ...args])
-  if (out.code !== 0) throw new Error(`btrfs ${args.join(' ')}: ${out.stderr.trim() || `exit ${out.code}`}`)
+async function must(argv: readonly string[]): Promise<void> {
+  const out = await runCommand(argv)
+  if (out.code !== 0) throw new Error(`${argv.join(' ')}: ${out.stderr.trim() || `exit ${out.code}`}`)
 }
+
+const btrfs = (args: readonly string[]) => must(['btrfs', ...args])
 
 async function onBtrfs(path: string): Promise<boolean> {
   try {
@@ -53,8 +55,10 @@ export const treeStore: TreeStore = {
   canSnapshot: async (dir) => (await onBtrfs(dir)) && (await haveBtrfsProgram()),
   createSubvolume: (path) => btrfs(['subvolume', 'create', path]),
   snapshot: (source, target) => btrfs(['subvolume', 'snapshot', source, target]),
+  // rm in a process of its own: a tree of 100,000 files removed in this one would fill libuv's thread pool, and every
+  // file operation of the daemon would wait behind it. It stays on the tree's file system, whatever is mounted inside.
   async remove(path) {
     if (await isSubvolume(path)) await btrfs(['subvolume', 'delete', path])
-    else await rm(path, { recursive: true, force: true })
+    else await must(['rm', '-rf', '--one-file-system', '--', path])
   },
 }

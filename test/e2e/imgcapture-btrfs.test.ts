@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { expect } from 'chai'
+import { imagesSettled } from '../../lib/sysclone/image-repository.js'
 import { useTestDaemon } from '../helpers/daemon.js'
 import { settle } from './helpers/lab.js'
 import { cutMidway, manifest, useMnEnvironment } from './helpers/capture-checks.js'
@@ -80,6 +81,7 @@ describe('imgcapture -t sysclone into an images directory on btrfs', function ()
     const second = await subvolume(imageDir())
     expect(second?.['Parent UUID']).to.equal(first?.UUID)
     expect(statSync(join(imageDir(), 'srv', 'xst', 'data', 'f50')).mode & 0o777).to.equal(0o600)
+    await imagesSettled()
     expect(await subvolumes(place!.mnt)).to.deep.equal(['install/sysclone/images/img1'])
     const diff = await runProcess('rsync', [
       '-n', '-c', '-i', '-aHAXS', '--numeric-ids', '--delete', '-e', golden.rsyncShell(), `${golden.sshTarget}:/srv/xst/`, `${imageDir()}/srv/xst/`,
@@ -99,7 +101,7 @@ describe('imgcapture -t sysclone into an images directory on btrfs', function ()
     try {
       const running = capture()
       // The staging snapshot already carries the new mode while the big files are still on their way.
-      const staged = join(installdir(), 'sysclone', 'images', '.img1.staging', 'srv', 'xst', 'a-meta', 'm1')
+      const staged = join(installdir(), 'sysclone', 'images', '.img1.staging', 'tree', 'srv', 'xst', 'a-meta', 'm1')
       const mode = () => { try { return statSync(staged).mode & 0o777 } catch { return 0 } }
       expect(await settle(mode, (m) => m === 0o640, 20_000)).to.equal(0o640)
       await cutMidway(golden, 'img1', running)

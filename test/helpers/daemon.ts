@@ -7,6 +7,7 @@ import { createClientCredentials, createServerCredentials } from '../../lib/setu
 import { initDatabase } from '../../lib/setup/init-database.js'
 import { Xcatd } from '../../lib/server/daemon.js'
 import { DEFAULT_PLUGIN_DIR } from '../../lib/server/plugin-registry.js'
+import { imagesSettled } from '../../lib/sysclone/image-repository.js'
 import type { Tables } from '../../lib/table/tables.js'
 import { createTestDatabase, type TestDatabase } from './databases.js'
 import type { CommandResult } from './run-command.js'
@@ -92,7 +93,10 @@ export async function startTestDaemon(tables: Tables, options: { confdir: string
       })
       return { code, stdout, stderr }
     },
-    stop: () => daemon.stop(),
+    async stop() {
+      await daemon.stop()
+      await imagesSettled()
+    },
   }
 }
 

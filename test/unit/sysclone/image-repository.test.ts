@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { expect } from 'chai'
-import { ImageBusyError, lockImage } from '../../../lib/sysclone/image-repository.js'
+import { ImageBusyError, imagesSettled, lockImage } from '../../../lib/sysclone/image-repository.js'
 import type { TreeStore } from '../../../lib/sysclone/subvolume.js'
 
 describe('image repository', () => {
@@ -20,11 +20,39 @@ describe('image repository', () => {
     expect(lock.previous).to.equal(true)
     writeFileSync(join(lock.staging, 'new'), 'new')
     await lock.publish()
-    await lock.release()
     expect(readFileSync(join(image, 'new'), 'utf8')).to.equal('new')
     expect(existsSync(join(image, 'old'))).to.equal(false)
+    await imagesSettled()
+    expect(readdirSync(dir)).to.deep.equal(['img1'])
+  })
+
+  it('builds the staging tree inside a directory only root can enter', async () => {
+    const lock = await lockImage(join(dir, 'img1'), 'img1')
+    expect(dirname(lock.staging)).to.equal(join(dir, '.img1.staging'))
+    expect(statSync(dirname(lock.staging)).mode & 0o777).to.equal(0o700)
+    await lock.abandon()
+    expect(readdirSync(dir)).to.deep.equal([])
+  })
+
+  it('lets the next capture of the image wait for the replaced tree to be removed instead of refusing it', async () => {
+    const image = join(dir, 'img1')
+    mkdirSync(image)
+    for (let i = 0; i < 2000; i++) writeFileSync(join(image, `f${i}`), 'old')
+    const lock = await lockImage(image, 'img1')
+    await lock.publish()
+    const again = await lockImage(image, 'img1')
     expect(existsSync(join(dir, '.img1.previous'))).to.equal(false)
-    expect(existsSync(join(dir, '.img1.lock'))).to.equal(false)
+    expect(again.previous).to.equal(true)
+    await again.abandon()
+  })
+
+  it('clears a staging tree that an older layout left at the staging path', async () => {
+    const image = join(dir, 'img1')
+    mkdirSync(join(dir, '.img1.staging', 'etc'), { recursive: true })
+    const lock = await lockImage(image, 'img1')
+    expect(readdirSync(join(dir, '.img1.staging'))).to.deep.equal(['tree'])
+    expect(readdirSync(lock.staging)).to.deep.equal([])
+    await lock.abandon()
   })
 
   it('leaves the image as it was when the capture is abandoned', async () => {
@@ -98,7 +126,7 @@ describe('image repository', () => {
       expect(first.snapshot).to.equal(false)
       expect(calls).to.deep.equal([`create ${first.staging}`])
       await first.publish()
-      await first.release()
+      await imagesSettled()
       subvolumes.add(image)
       calls.length = 0
       const again = await lockImage(image, 'img1', store)
@@ -106,8 +134,8 @@ describe('image repository', () => {
       expect(again.snapshot).to.equal(true)
       expect(calls).to.deep.equal([`snapshot ${image} ${again.staging}`])
       await again.publish()
-      await again.release()
-      expect(calls.slice(1)).to.deep.equal([`remove ${join(dir, '.img1.previous')}`])
+      await imagesSettled()
+      expect(calls.slice(1)).to.deep.equal([`remove ${join(dir, '.img1.staging')}`, `remove ${join(dir, '.img1.previous')}`])
     })
 
     it('takes the lock back when the snapshot cannot be made', async () => {

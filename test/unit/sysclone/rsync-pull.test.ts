@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect } from 'chai'
-import { parseProgress, parseStats, pullArguments, rsyncPull, type TransferProgress } from '../../../lib/sysclone/rsync-pull.js'
+import { parseProgress, parseStats, pullArguments, RsyncError, rsyncPull, type TransferProgress } from '../../../lib/sysclone/rsync-pull.js'
 
 describe('rsync pull', () => {
   it('reads --info=progress2 lines', () => {
@@ -22,30 +22,73 @@ describe('rsync pull', () => {
     expect(args.at(-2)).to.equal('root@10.0.0.5:/')
     expect(args.at(-1)).to.equal('/install/sysclone/images/.img.staging/')
     expect(args[args.indexOf('-e') + 1]).to.match(/^ssh -i \/root\/\.ssh\/id_ed25519 -o BatchMode=yes /)
+    expect(args).not.to.include('--insecure-links')
   })
 
-  it('keeps the count of files done on the progress lines rsync prints between two finished files', async () => {
-    const bin = mkdtempSync(join(tmpdir(), 'xcat-fake-rsync-'))
-    const saved = process.env.PATH
-    try {
-      // An rsync that prints what the real one prints while a large file is under way, then its stats.
-      writeFileSync(join(bin, 'rsync'), [
-        '#!/bin/sh',
-        "printf '      1,000  10%%    1.00MB/s    0:00:09 (xfr#3, ir-chk=1/10)\\r'",
-        "printf '      5,000  50%%    1.00MB/s    0:00:05\\r'",
-        "printf '     10,000 100%%    1.00MB/s    0:00:00 (xfr#4, to-chk=0/10)\\n'",
-        "printf 'Number of files: 10\\nNumber of regular files transferred: 4\\nTotal file size: 10,000 bytes\\n'",
-        '',
-      ].join('\n'))
-      chmodSync(join(bin, 'rsync'), 0o755)
+  it('tells rsync to skip its walk of the paths only when they are trusted', () => {
+    const options = { host: 'golden1', identity: undefined, source: '/', destination: '/install/sysclone/images/.img.staging/tree', excludeFile: '/tmp/x/exclude', linkDest: '/install/sysclone/images/img', xattrs: true }
+    const args = pullArguments({ ...options, trustedPaths: true })
+    expect(args.indexOf('--insecure-links')).to.equal(args.indexOf('--link-dest=/install/sysclone/images/img') + 1)
+  })
+
+  describe('with an rsync that prints what the real one prints', () => {
+    let bin: string
+    let saved: string | undefined
+    beforeEach(() => {
+      bin = mkdtempSync(join(tmpdir(), 'xcat-fake-rsync-'))
+      saved = process.env.PATH
       process.env.PATH = `${bin}:${saved ?? ''}`
-      const seen: TransferProgress[] = []
-      const stats = await rsyncPull({ host: '10.0.0.5', identity: undefined, source: '/', destination: join(bin, 'img'), excludeFile: join(bin, 'exclude'), xattrs: false, onProgress: (p) => void seen.push(p) })
-      expect(seen.map((p) => [p.bytes, p.files])).to.deep.equal([[1000, 3], [5000, 3], [10000, 4]])
-      expect(stats).to.include({ filesTotal: 10, filesTransferred: 4, bytesTotal: 10000 })
-    } finally {
+    })
+    afterEach(() => {
       process.env.PATH = saved
       rmSync(bin, { recursive: true, force: true })
+    })
+    const fakeRsync = (lines: string[]) => {
+      writeFileSync(join(bin, 'rsync'), ['#!/bin/sh', ...lines, ''].join('\n'))
+      chmodSync(join(bin, 'rsync'), 0o755)
     }
+    const pull = (onProgress: (p: TransferProgress) => void) =>
+      rsyncPull({ host: '10.0.0.5', identity: undefined, source: '/', destination: join(bin, 'img'), excludeFile: join(bin, 'exclude'), xattrs: false, onProgress })
+
+    it('keeps the count of files done on the progress lines rsync prints between two finished files', async () => {
+      fakeRsync([
+        "printf '      1,000  10%%    1.00MB/s    0:00:09 (xfr#3, ir-chk=1/10)\\r'",
+        'sleep 0.4',
+        "printf '      5,000  50%%    1.00MB/s    0:00:05\\r'",
+        'sleep 0.4',
+        "printf '     10,000 100%%    1.00MB/s    0:00:00 (xfr#4, to-chk=0/10)\\n'",
+        "printf 'Number of files: 10\\nNumber of regular files transferred: 4\\nTotal file size: 10,000 bytes\\n'",
+      ])
+      const seen: TransferProgress[] = []
+      const stats = await pull((p) => void seen.push(p))
+      expect(seen.map((p) => [p.bytes, p.files])).to.deep.equal([[1000, 3], [5000, 3], [10000, 4]])
+      expect(stats).to.include({ filesTotal: 10, filesTransferred: 4, bytesTotal: 10000 })
+    })
+
+    it('reads the lines of many files at once and reports only the newest', async () => {
+      fakeRsync([
+        "i=1; while [ $i -le 5000 ]; do printf '%12d  50%%    1.00MB/s    0:00:05 (xfr#%d, ir-chk=1/9000)\\r' $i $i; i=$((i+1)); done",
+        "printf '%12d  50%%    1.00MB/s    0:00:05\\r' 5001",
+        "printf 'Number of files: 9,000\\nNumber of regular files transferred: 5,000\\n'",
+      ])
+      const seen: TransferProgress[] = []
+      const stats = await pull((p) => void seen.push(p))
+      expect(seen.length).to.be.within(1, 100)
+      expect(seen.at(-1)).to.include({ bytes: 5001, files: 5000 })
+      expect(stats).to.include({ filesTotal: 9000, filesTransferred: 5000 })
+    })
+
+    it('says how rsync failed, from its last words', async () => {
+      fakeRsync(["echo 'rsync: connection unexpectedly closed' >&2", 'exit 12'])
+      let err: unknown
+      try {
+        await pull(() => undefined)
+      } catch (e) {
+        err = e
+      }
+      expect(err).to.be.instanceOf(RsyncError)
+      expect((err as Error).message).to.equal('rsync exited with status 12: rsync: connection unexpectedly closed')
+    })
   })
+
 })
