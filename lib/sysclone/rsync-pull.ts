@@ -159,10 +159,12 @@ async function progressFifo(onProgress: ((p: TransferProgress) => void) | undefi
       text += buffer.toString('latin1', 0, n)
     }
     if (!text) return
+    tail = (tail + text).slice(-STATS_TAIL)
     const lines = (pending + text).split(/[\r\n]/)
     pending = lines.pop() ?? ''
-    tail = (tail + text).slice(-STATS_TAIL)
-    const lastDone = /\(xfr#(\d+)/.exec(text.slice(text.lastIndexOf('(xfr#')))
+    // Only finished lines: a count cut in two by a read ("(xfr#12" of "(xfr#1234") must not be taken.
+    const finished = lines.join('\n')
+    const lastDone = /\(xfr#(\d+)/.exec(finished.slice(finished.lastIndexOf('(xfr#')))
     if (lastDone) files = Math.max(files, Number(lastDone[1]))
     for (let i = lines.length - 1; i >= 0; i--) {
       const p = parseProgress(lines[i] ?? '')
@@ -188,7 +190,7 @@ async function progressFifo(onProgress: ((p: TransferProgress) => void) | undefi
       drain()
       closeSync(reader)
       await rm(dir, { recursive: true, force: true })
-      return tail + pending
+      return tail
     },
     closeWriter() {
       if (writerOpen) closeSync(writer)

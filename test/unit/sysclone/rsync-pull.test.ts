@@ -78,6 +78,18 @@ describe('rsync pull', () => {
       expect(stats).to.include({ filesTotal: 9000, filesTransferred: 5000 })
     })
 
+    it('takes the count of files done only from whole lines, when a read cuts one in two', async () => {
+      fakeRsync([
+        "printf '      1,000  10%%    1.00MB/s    0:00:09 (xfr#12'",
+        'sleep 0.4',
+        "printf '34, ir-chk=1/9000)\\r      5,000  50%%    1.00MB/s    0:00:05\\r'",
+        "printf 'Number of files: 9,000\\n'",
+      ])
+      const seen: TransferProgress[] = []
+      await pull((p) => void seen.push(p))
+      expect(seen.at(-1)).to.include({ bytes: 5000, files: 1234 })
+    })
+
     it('says how rsync failed, from its last words', async () => {
       fakeRsync(["echo 'rsync: connection unexpectedly closed' >&2", 'exit 12'])
       let err: unknown
