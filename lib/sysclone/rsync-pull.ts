@@ -1,4 +1,4 @@
-import { closeSync, constants, openSync, readSync } from 'node:fs'
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -65,16 +65,23 @@ const VANISHED = 24
 
 const number = (text: string | undefined) => Number((text ?? '0').replace(/,/g, ''))
 
-/** Parses one `--info=progress2` line: `   1,234,567  45%   12.34MB/s    0:00:12 (xfr#12, ir-chk=10/20)`. */
+/**
+ * Parses one `--info=progress2` line: `   1,234,567  45%   12.34MB/s    0:00:12 (xfr#12, ir-chk=10/20)`. rsync prints
+ * the time taken so far on the lines that end a file (those with `xfr#`) and the time left on the others; the time left
+ * is worked out from the percentage on the former.
+ */
 export function parseProgress(line: string): TransferProgress | undefined {
   const m = /^\s*([\d,]+)\s+(\d+)%\s+([\d.]+)([kMGT]?)B\/s\s+(\d+):(\d\d):(\d\d)(?:\s+\(xfr#(\d+))?/.exec(line)
   if (!m) return undefined
   const unit = { '': 1, k: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 }[m[4] ?? ''] ?? 1
+  const percent = Number(m[2])
+  const seconds = Number(m[5]) * 3600 + Number(m[6]) * 60 + Number(m[7])
+  const elapsed = m[8] !== undefined
   return {
     bytes: number(m[1]),
-    percent: Number(m[2]),
+    percent,
     rate: Number(m[3]) * unit,
-    etaSeconds: Number(m[5]) * 3600 + Number(m[6]) * 60 + Number(m[7]),
+    etaSeconds: !elapsed ? seconds : percent > 0 && percent < 100 ? Math.round((seconds * (100 - percent)) / percent) : 0,
     files: Number(m[8] ?? 0),
   }
 }
@@ -121,93 +128,77 @@ export function rsyncHasInsecureLinks(): Promise<boolean> {
 
 /** How often the progress that rsync wrote is read: rsync writes a line per file, far too many to take one by one. */
 const PROGRESS_POLL_MS = 100
+/** How much of the newest output a read looks at for the progress line: many lines' worth. */
+const PROGRESS_WINDOW = 8 * 1024
 /** What is kept of rsync's output for its closing --stats block. */
 const STATS_TAIL = 16 * 1024
 
 /**
- * A FIFO for rsync's stdout, read without blocking every {@link PROGRESS_POLL_MS}: each read takes whatever lines
- * gathered and reports only the newest progress, so 100,000 files cost a few hundred reads instead of 100,000.
+ * A file for rsync's stdout, of which only the newest lines are read every {@link PROGRESS_POLL_MS}. A file, not a
+ * pipe: rsync writes a line per file and would wait on a full pipe whenever the reader is late, which slowed a
+ * capture of 100,000 small files by a fifth.
  */
-async function progressFifo(onProgress: ((p: TransferProgress) => void) | undefined) {
+async function progressLog(onProgress: ((p: TransferProgress) => void) | undefined) {
   const dir = await mkdtemp(join(tmpdir(), 'xcat-rsync-'))
-  const path = join(dir, 'stdout')
-  const made = await runCommand(['mkfifo', '-m', '600', path])
-  if (made.code !== 0) {
-    await rm(dir, { recursive: true, force: true })
-    throw new Error(`mkfifo ${path}: ${made.stderr.trim()}`)
-  }
-  // The reading end first, without blocking, so that opening the writing end does not wait.
-  const reader = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK)
-  const writer = openSync(path, constants.O_WRONLY)
-  let writerOpen = true
-  const buffer = Buffer.alloc(64 * 1024)
+  const fd = openSync(join(dir, 'stdout'), constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_APPEND, 0o600)
+  const buffer = Buffer.alloc(Math.max(PROGRESS_WINDOW, STATS_TAIL))
+  const readFrom = (start: number, end: number) => buffer.toString('latin1', 0, readSync(fd, buffer, 0, end - start, start))
+  let seen = 0
   let pending = ''
-  let tail = ''
-  // rsync leaves out "(xfr#N, ...)" on the lines it prints between two finished files.
+  // rsync leaves out "(xfr#N, ...)" on the lines it prints during a long file.
   let files = 0
-  const drain = () => {
-    let text = ''
-    for (;;) {
-      let n: number
-      try {
-        n = readSync(reader, buffer)
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') break
-        throw err
-      }
-      if (n === 0) break
-      text += buffer.toString('latin1', 0, n)
-    }
-    if (!text) return
-    tail = (tail + text).slice(-STATS_TAIL)
-    const lines = (pending + text).split(/[\r\n]/)
+  const follow = () => {
+    const size = fstatSync(fd).size
+    if (size <= seen) return
+    const start = Math.max(seen, size - PROGRESS_WINDOW)
+    const lines = (start === seen ? pending + readFrom(start, size) : readFrom(start, size)).split(/[\r\n]/)
+    // What a skipped stretch cut off at the front is no line.
+    if (start !== seen) lines.shift()
+    seen = size
     pending = lines.pop() ?? ''
-    // Only finished lines: a count cut in two by a read ("(xfr#12" of "(xfr#1234") must not be taken.
-    const finished = lines.join('\n')
-    const lastDone = /\(xfr#(\d+)/.exec(finished.slice(finished.lastIndexOf('(xfr#')))
-    if (lastDone) files = Math.max(files, Number(lastDone[1]))
+    let progress: TransferProgress | undefined
     for (let i = lines.length - 1; i >= 0; i--) {
       const p = parseProgress(lines[i] ?? '')
-      if (p) {
-        onProgress?.({ ...p, files: Math.max(files, p.files) })
+      if (!p) continue
+      progress ??= p
+      if (p.files > 0) {
+        files = Math.max(files, p.files)
         break
       }
     }
+    if (progress) onProgress?.({ ...progress, files: Math.max(files, progress.files) })
   }
   const timer = setInterval(() => {
     try {
-      drain()
+      follow()
     } catch {
-      // Read again at the next tick; the final drain reports what is left.
+      // Read again at the next tick; the final read reports what is left.
     }
   }, PROGRESS_POLL_MS)
   return {
-    writer,
+    fd,
     /** Stops following; returns the end of the output, which holds the --stats block. */
     async finish(): Promise<string> {
-      this.closeWriter()
       clearInterval(timer)
-      drain()
-      closeSync(reader)
-      await rm(dir, { recursive: true, force: true })
-      return tail
-    },
-    closeWriter() {
-      if (writerOpen) closeSync(writer)
-      writerOpen = false
+      try {
+        follow()
+        const size = fstatSync(fd).size
+        return readFrom(Math.max(0, size - STATS_TAIL), size)
+      } finally {
+        closeSync(fd)
+        await rm(dir, { recursive: true, force: true })
+      }
     },
   }
 }
 
 /** Pulls a node's tree into `destination` with rsync over ssh; vanished files are not an error. */
 export async function rsyncPull(options: PullOptions): Promise<TransferStats> {
-  const progress = await progressFifo(options.onProgress)
+  const progress = await progressLog(options.onProgress)
   let out: CommandOutput
   let output: string
   try {
-    const running = runCommand(pullArguments(options), { ...(options.signal ? { signal: options.signal } : {}), stdoutFd: progress.writer })
-    progress.closeWriter()
-    out = await running
+    out = await runCommand(pullArguments(options), { ...(options.signal ? { signal: options.signal } : {}), stdoutFd: progress.fd })
   } finally {
     output = await progress.finish()
   }

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect } from 'chai'
@@ -6,7 +6,9 @@ import { parseProgress, parseStats, pullArguments, RsyncError, rsyncPull, type T
 
 describe('rsync pull', () => {
   it('reads --info=progress2 lines', () => {
-    expect(parseProgress('    123,456,789  45%   12.50MB/s    0:01:02 (xfr#1234, ir-chk=100/5000)')).to.deep.equal({ bytes: 123456789, percent: 45, rate: 12.5 * 1024 * 1024, etaSeconds: 62, files: 1234 })
+    expect(parseProgress('    123,456,789  45%   12.50MB/s    0:01:02 (xfr#1234, ir-chk=100/5000)')).to.deep.equal({ bytes: 123456789, percent: 45, rate: 12.5 * 1024 * 1024, etaSeconds: 76, files: 1234 })
+    expect(parseProgress('      5,000  50%    1.00MB/s    0:00:05')).to.include({ bytes: 5000, etaSeconds: 5, files: 0 })
+    expect(parseProgress('     10,000 100%    1.00MB/s    0:00:42 (xfr#4, to-chk=0/10)')).to.include({ etaSeconds: 0, files: 4 })
     expect(parseProgress('          0   0%    0.00kB/s    0:00:00')).to.deep.equal({ bytes: 0, percent: 0, rate: 0, etaSeconds: 0, files: 0 })
     expect(parseProgress('receiving incremental file list')).to.equal(undefined)
   })
@@ -88,6 +90,26 @@ describe('rsync pull', () => {
       const seen: TransferProgress[] = []
       await pull((p) => void seen.push(p))
       expect(seen.at(-1)).to.include({ bytes: 5000, files: 1234 })
+    })
+
+    it('never keeps rsync waiting on its output while the reader is busy', async () => {
+      const done = join(bin, 'done')
+      fakeRsync([
+        `touch '${join(bin, 'started')}'`,
+        "awk 'BEGIN { for (i = 1; i <= 30000; i++) printf \"%12d  50%%    1.00MB/s    0:00:05 (xfr#%d, ir-chk=1/90000)\\r\", i, i }'",
+        `touch '${done}'`,
+        "printf 'Number of files: 90,000\\n'",
+      ])
+      const seen: TransferProgress[] = []
+      const pulled = pull((p) => void seen.push(p))
+      while (!existsSync(join(bin, 'started'))) await new Promise((resolve) => setTimeout(resolve, 10))
+      // Nothing reads while this loop holds the event loop: 2 MB of progress must still get written.
+      const until = Date.now() + 5000
+      while (!existsSync(done) && Date.now() < until);
+      expect(existsSync(done), 'rsync finished writing while the reader was busy').to.equal(true)
+      const stats = await pulled
+      expect(seen.at(-1)).to.include({ files: 30000 })
+      expect(stats).to.include({ filesTotal: 90000 })
     })
 
     it('says how rsync failed, from its last words', async () => {
