@@ -7,7 +7,7 @@ import { captureDiskless } from '../lib/sysclone/diskless-capture.js'
 import { ImageBusyError } from '../lib/sysclone/image-repository.js'
 import { isSafeImageName, syscloneDirs } from '../lib/sysclone/paths.js'
 import { humanBytes, progressResponse } from '../lib/sysclone/progress.js'
-import { RsyncError } from '../lib/sysclone/rsync-pull.js'
+import { RsyncError, type TransferProgress } from '../lib/sysclone/rsync-pull.js'
 import { versionString } from '../lib/version.js'
 
 const USAGE =
@@ -32,6 +32,7 @@ async function sysclone(req: XcatRequest, ctx: PluginContext, node: string, imag
   const imagePath = await imageDirectory(ctx.tables, dirs, image)
   const say = (text: string) => ctx.respond({ data: [text] })
   let lastProgress = 0
+  let unsent: TransferProgress | undefined
   try {
     const result = await captureSysclone(
       {
@@ -46,13 +47,17 @@ async function sysclone(req: XcatRequest, ctx: PluginContext, node: string, imag
         signal: ctx.signal,
         say,
         progress: (p) => {
+          unsent = p
           if (Date.now() - lastProgress < 1000) return
           lastProgress = Date.now()
+          unsent = undefined
           ctx.respond(progressResponse(p))
         },
       },
       imagePath,
     )
+    // The transfer's last figures, which came within a second of the ones sent before.
+    if (unsent) ctx.respond(progressResponse(unsent))
     const s = result.stats
     say(`Transferred ${s.filesTransferred} files (${humanBytes(s.bytesTransferred)}) from ${node}; the image holds ${s.filesTotal} files (${humanBytes(s.bytesTotal)}) in ${result.path}.`)
     if (opts.verbose) say(`${node} runs ${result.osvers || 'an unknown distribution'} on ${result.arch}; ${result.layout.disks.length} disk(s) recorded in etc/systemimager/autoinstallscript.conf.`)

@@ -2,20 +2,33 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
 import { runCommand, type CommandOutput } from '../exec/command.js'
 import { shellCommand } from '../exec/quote.js'
 import { opensshOptions } from '../exec/ssh.js'
 
-/** rsync's progress as the capture reports it. */
+/** A transfer's progress as the capture reports it. */
 export interface TransferProgress {
   readonly bytes: number
+  /** How far the transfer is: by bytes, or by files checked when that is further (a re-capture transfers little). */
   readonly percent: number
   /** Bytes per second. */
   readonly rate: number
-  /** Seconds left, as rsync estimates it. */
+  /** Seconds left, from the time taken so far and `percent`. */
   readonly etaSeconds: number
   /** Files transferred so far. */
   readonly files: number
+}
+
+/** One `--info=progress2` line as rsync prints it. */
+export interface ProgressLine {
+  readonly bytes: number
+  /** Bytes transferred against the size of every file listed so far, those that need no transfer included. */
+  readonly percent: number
+  /** Bytes per second. */
+  readonly rate: number
+  /** Files transferred so far, and files still to check of those listed so far: on the lines that end a file. */
+  readonly done?: { readonly files: number; readonly unchecked: number; readonly listed: number }
 }
 
 /** rsync's closing statistics (--stats). */
@@ -65,24 +78,32 @@ const VANISHED = 24
 
 const number = (text: string | undefined) => Number((text ?? '0').replace(/,/g, ''))
 
-/**
- * Parses one `--info=progress2` line: `   1,234,567  45%   12.34MB/s    0:00:12 (xfr#12, ir-chk=10/20)`. rsync prints
- * the time taken so far on the lines that end a file (those with `xfr#`) and the time left on the others; the time left
- * is worked out from the percentage on the former.
- */
-export function parseProgress(line: string): TransferProgress | undefined {
-  const m = /^\s*([\d,]+)\s+(\d+)%\s+([\d.]+)([kMGT]?)B\/s\s+(\d+):(\d\d):(\d\d)(?:\s+\(xfr#(\d+))?/.exec(line)
+/** Parses one `--info=progress2` line: `   1,234,567  45%   12.34MB/s    0:00:12 (xfr#12, ir-chk=10/20)`. */
+export function parseProgress(line: string): ProgressLine | undefined {
+  const m = /^\s*([\d,]+)\s+(\d+)%\s+([\d.]+)([kMGT]?)B\/s\s+\d+:\d\d:\d\d(?:\s+\(xfr#(\d+), (?:ir|to)-chk=(\d+)\/(\d+)\))?/.exec(line)
   if (!m) return undefined
   const unit = { '': 1, k: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 }[m[4] ?? ''] ?? 1
-  const percent = Number(m[2])
-  const seconds = Number(m[5]) * 3600 + Number(m[6]) * 60 + Number(m[7])
-  const elapsed = m[8] !== undefined
   return {
     bytes: number(m[1]),
-    percent,
+    percent: Number(m[2]),
     rate: Number(m[3]) * unit,
-    etaSeconds: !elapsed ? seconds : percent > 0 && percent < 100 ? Math.round((seconds * (100 - percent)) / percent) : 0,
-    files: Number(m[8] ?? 0),
+    ...(m[5] !== undefined ? { done: { files: Number(m[5]), unchecked: Number(m[6]), listed: Number(m[7]) } } : {}),
+  }
+}
+
+/**
+ * The progress to report from rsync's newest line, the newest line that ended a file and the seconds taken so far.
+ * rsync's time column is not used: it holds the time taken on the lines that end a file.
+ */
+export function transferProgress(line: ProgressLine, lastDone: ProgressLine['done'], elapsedSeconds: number): TransferProgress {
+  const checked = lastDone && lastDone.listed > 0 ? (lastDone.listed - lastDone.unchecked) / lastDone.listed : 0
+  const part = Math.min(1, Math.max(line.percent / 100, checked))
+  return {
+    bytes: line.bytes,
+    percent: Math.floor(part * 100),
+    rate: line.rate,
+    etaSeconds: part > 0 ? Math.round((elapsedSeconds * (1 - part)) / part) : 0,
+    files: lastDone?.files ?? 0,
   }
 }
 
@@ -145,8 +166,9 @@ async function progressLog(onProgress: ((p: TransferProgress) => void) | undefin
   const readFrom = (start: number, end: number) => buffer.toString('latin1', 0, readSync(fd, buffer, 0, end - start, start))
   let seen = 0
   let pending = ''
+  const started = performance.now()
   // rsync leaves out "(xfr#N, ...)" on the lines it prints during a long file.
-  let files = 0
+  let lastDone: ProgressLine['done']
   const follow = () => {
     const size = fstatSync(fd).size
     if (size <= seen) return
@@ -156,17 +178,16 @@ async function progressLog(onProgress: ((p: TransferProgress) => void) | undefin
     if (start !== seen) lines.shift()
     seen = size
     pending = lines.pop() ?? ''
-    let progress: TransferProgress | undefined
+    let newest: ProgressLine | undefined
     for (let i = lines.length - 1; i >= 0; i--) {
-      const p = parseProgress(lines[i] ?? '')
-      if (!p) continue
-      progress ??= p
-      if (p.files > 0) {
-        files = Math.max(files, p.files)
+      const line = parseProgress(lines[i] ?? '')
+      newest ??= line
+      if (line?.done) {
+        lastDone = line.done
         break
       }
     }
-    if (progress) onProgress?.({ ...progress, files: Math.max(files, progress.files) })
+    if (newest) onProgress?.(transferProgress(newest, lastDone, (performance.now() - started) / 1000))
   }
   const timer = setInterval(() => {
     try {

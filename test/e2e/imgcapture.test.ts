@@ -196,7 +196,17 @@ describe('imgcapture -t sysclone of a real golden client', function () {
       const second = await capture('golden1', '-t', 'sysclone', '-o', 'img1')
       expect(second.code).to.equal(1)
       expect(second.stderr).to.match(/^Error: \[mn\]: Another capture of osimage img1 is in progress \(process \d+ on .+\)\.\n$/)
-      expect((await first).code).to.equal(0)
+      const done = await first
+      expect(done.code, done.stderr).to.equal(0)
+      // Progress arrived while the data flowed, as plain lines on a pipe; the time left ran down to nothing at the end.
+      const lines = [...done.stdout.matchAll(/^(\d+)% [\d.]+ \w+, (\d+) files, [\d.]+ \w+\/s, (\d+):(\d\d):(\d\d) left$/gm)]
+      expect(lines.length, done.stdout).to.be.greaterThan(10)
+      const files = lines.map((m) => Number(m[2]))
+      expect(files).to.deep.equal([...files].sort((a, b) => a - b))
+      expect(files.at(-1)).to.be.at.least(12)
+      const left = lines.map((m) => Number(m[3]) * 3600 + Number(m[4]) * 60 + Number(m[5]))
+      expect(Math.max(...left)).to.be.greaterThan(0)
+      expect(left.at(-1)).to.be.at.most(2)
     })
   })
 

@@ -2,15 +2,23 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect } from 'chai'
-import { parseProgress, parseStats, pullArguments, RsyncError, rsyncPull, type TransferProgress } from '../../../lib/sysclone/rsync-pull.js'
+import { parseProgress, parseStats, pullArguments, RsyncError, rsyncPull, transferProgress, type TransferProgress } from '../../../lib/sysclone/rsync-pull.js'
 
 describe('rsync pull', () => {
   it('reads --info=progress2 lines', () => {
-    expect(parseProgress('    123,456,789  45%   12.50MB/s    0:01:02 (xfr#1234, ir-chk=100/5000)')).to.deep.equal({ bytes: 123456789, percent: 45, rate: 12.5 * 1024 * 1024, etaSeconds: 76, files: 1234 })
-    expect(parseProgress('      5,000  50%    1.00MB/s    0:00:05')).to.include({ bytes: 5000, etaSeconds: 5, files: 0 })
-    expect(parseProgress('     10,000 100%    1.00MB/s    0:00:42 (xfr#4, to-chk=0/10)')).to.include({ etaSeconds: 0, files: 4 })
-    expect(parseProgress('          0   0%    0.00kB/s    0:00:00')).to.deep.equal({ bytes: 0, percent: 0, rate: 0, etaSeconds: 0, files: 0 })
+    expect(parseProgress('    123,456,789  45%   12.50MB/s    0:01:02 (xfr#1234, ir-chk=100/5000)')).to.deep.equal({ bytes: 123456789, percent: 45, rate: 12.5 * 1024 * 1024, done: { files: 1234, unchecked: 100, listed: 5000 } })
+    expect(parseProgress('      5,000  50%    1.00MB/s    0:00:05')).to.deep.equal({ bytes: 5000, percent: 50, rate: 1024 * 1024 })
     expect(parseProgress('receiving incremental file list')).to.equal(undefined)
+  })
+
+  it('works out how far the transfer is and the time left, by bytes or by files checked, whichever is further', () => {
+    const line = { bytes: 1000, percent: 40, rate: 1 }
+    // A first capture: 40% of the bytes, 30% of the files checked, 20 s taken.
+    expect(transferProgress(line, { files: 10, unchecked: 70, listed: 100 }, 20)).to.deep.equal({ bytes: 1000, percent: 40, rate: 1, etaSeconds: 30, files: 10 })
+    // A re-capture: 1% of the bytes need a transfer, 75% of the files are checked after 3 s.
+    expect(transferProgress({ ...line, percent: 1 }, { files: 5, unchecked: 25, listed: 100 }, 3)).to.include({ percent: 75, etaSeconds: 1, files: 5 })
+    expect(transferProgress({ ...line, percent: 0 }, undefined, 5)).to.include({ percent: 0, etaSeconds: 0, files: 0 })
+    expect(transferProgress({ ...line, percent: 2 }, { files: 7, unchecked: 0, listed: 100 }, 9)).to.include({ percent: 100, etaSeconds: 0 })
   })
 
   it('reads the --stats block', () => {
@@ -65,6 +73,20 @@ describe('rsync pull', () => {
       const stats = await pull((p) => void seen.push(p))
       expect(seen.map((p) => [p.bytes, p.files])).to.deep.equal([[1000, 3], [5000, 3], [10000, 4]])
       expect(stats).to.include({ filesTotal: 10, filesTransferred: 4, bytesTotal: 10000 })
+    })
+
+    it('counts the time left from the time the transfer has taken, not from rsync\'s time column', async () => {
+      fakeRsync([
+        'sleep 1',
+        "printf '      1,000   1%%    1.00MB/s    0:00:01 (xfr#1, to-chk=75/100)\\r'",
+        'sleep 0.4',
+        "printf '      2,000   2%%    1.00MB/s    0:00:09 (xfr#2, to-chk=0/100)\\n'",
+      ])
+      const seen: TransferProgress[] = []
+      await pull((p) => void seen.push(p))
+      expect(seen[0]).to.include({ percent: 25, files: 1 })
+      expect(seen[0]?.etaSeconds).to.be.within(3, 5)
+      expect(seen.at(-1)).to.include({ bytes: 2000, percent: 100, etaSeconds: 0, files: 2 })
     })
 
     it('reads the lines of many files at once and reports only the newest', async () => {
