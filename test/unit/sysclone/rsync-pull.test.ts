@@ -59,6 +59,12 @@ describe('rsync pull', () => {
     }
     const pull = (onProgress: (p: TransferProgress) => void) =>
       rsyncPull({ host: '10.0.0.5', identity: undefined, source: '/', destination: join(bin, 'img'), excludeFile: join(bin, 'exclude'), xattrs: false, onProgress })
+    /** A pull, with every progress report it made. */
+    const pullSeen = async () => {
+      const seen: TransferProgress[] = []
+      const stats = await pull((p) => void seen.push(p))
+      return { seen, stats }
+    }
 
     it('keeps the count of files done on the progress lines rsync prints between two finished files', async () => {
       fakeRsync([
@@ -69,8 +75,7 @@ describe('rsync pull', () => {
         "printf '     10,000 100%%    1.00MB/s    0:00:00 (xfr#4, to-chk=0/10)\\n'",
         "printf 'Number of files: 10\\nNumber of regular files transferred: 4\\nTotal file size: 10,000 bytes\\n'",
       ])
-      const seen: TransferProgress[] = []
-      const stats = await pull((p) => void seen.push(p))
+      const { seen, stats } = await pullSeen()
       expect(seen.map((p) => [p.bytes, p.files])).to.deep.equal([[1000, 3], [5000, 3], [10000, 4]])
       expect(stats).to.include({ filesTotal: 10, filesTransferred: 4, bytesTotal: 10000 })
     })
@@ -82,8 +87,7 @@ describe('rsync pull', () => {
         'sleep 0.4',
         "printf '      2,000   2%%    1.00MB/s    0:00:09 (xfr#2, to-chk=0/100)\\n'",
       ])
-      const seen: TransferProgress[] = []
-      await pull((p) => void seen.push(p))
+      const { seen } = await pullSeen()
       expect(seen[0]).to.include({ percent: 25, files: 1 })
       expect(seen[0]?.etaSeconds).to.be.within(3, 5)
       expect(seen.at(-1)).to.include({ bytes: 2000, percent: 100, etaSeconds: 0, files: 2 })
@@ -95,8 +99,7 @@ describe('rsync pull', () => {
         "printf '%12d  50%%    1.00MB/s    0:00:05\\r' 5001",
         "printf 'Number of files: 9,000\\nNumber of regular files transferred: 5,000\\n'",
       ])
-      const seen: TransferProgress[] = []
-      const stats = await pull((p) => void seen.push(p))
+      const { seen, stats } = await pullSeen()
       expect(seen.length).to.be.within(1, 100)
       expect(seen.at(-1)).to.include({ bytes: 5001, files: 5000 })
       expect(stats).to.include({ filesTotal: 9000, filesTransferred: 5000 })
@@ -109,8 +112,7 @@ describe('rsync pull', () => {
         "printf '34, ir-chk=1/9000)\\r      5,000  50%%    1.00MB/s    0:00:05\\r'",
         "printf 'Number of files: 9,000\\n'",
       ])
-      const seen: TransferProgress[] = []
-      await pull((p) => void seen.push(p))
+      const { seen } = await pullSeen()
       expect(seen.at(-1)).to.include({ bytes: 5000, files: 1234 })
     })
 
