@@ -159,8 +159,7 @@ async function readPid(pidFile: string): Promise<number | undefined> {
 /** The config file a live `rsync --daemon` with this pid was started with ('' when it has none), or undefined. */
 async function daemonConfig(pid: number): Promise<string | undefined> {
   try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
-    if (/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2))) return undefined
+    if (await processEnded(pid)) return undefined
     const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0')
     if (!argv[0] || !basename(argv[0]).startsWith('rsync') || !argv.includes('--daemon')) return undefined
     return argv.find((a) => a.startsWith('--config='))?.slice('--config='.length) ?? ''
@@ -250,6 +249,19 @@ async function startDaemon(rsync: string, configPath: string, files: RsyncDaemon
   }
 }
 
+/** True when `pid` is gone or a zombie. */
+async function processEnded(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined)
+  return stat === undefined || /^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2))
+}
+
+/** True when the daemon `pid` has exited, or its pid now belongs to another program; not while it is still exiting (empty cmdline). */
+async function daemonExited(pid: number): Promise<boolean> {
+  if (await processEnded(pid)) return true
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')
+  return cmdline !== '' && (await daemonConfig(pid)) === undefined
+}
+
 async function terminate(pid: number, pidFile: string): Promise<void> {
   for (const [signal, wait] of [['SIGTERM', STOP_TIMEOUT_MS], ['SIGKILL', 2000]] as const) {
     try {
@@ -259,7 +271,7 @@ async function terminate(pid: number, pidFile: string): Promise<void> {
     }
     const deadline = Date.now() + wait
     while (Date.now() < deadline) {
-      if ((await daemonConfig(pid)) === undefined) {
+      if (await daemonExited(pid)) {
         if ((await readPid(pidFile)) === pid) await rm(pidFile, { force: true })
         return
       }
