@@ -156,16 +156,18 @@ async function readPid(pidFile: string): Promise<number | undefined> {
   return /^\d+$/.test(text.trim()) && pid > 1 ? pid : undefined
 }
 
+/** The config file of an `rsync --daemon` command line ('' when it names none), or undefined for another program. */
+function configOf(cmdline: string): string | undefined {
+  const argv = cmdline.split('\0')
+  if (!argv[0] || !basename(argv[0]).startsWith('rsync') || !argv.includes('--daemon')) return undefined
+  return argv.find((a) => a.startsWith('--config='))?.slice('--config='.length) ?? ''
+}
+
+const commandLine = (pid: number) => readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')
+
 /** The config file a live `rsync --daemon` with this pid was started with ('' when it has none), or undefined. */
 async function daemonConfig(pid: number): Promise<string | undefined> {
-  try {
-    if (await processEnded(pid)) return undefined
-    const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0')
-    if (!argv[0] || !basename(argv[0]).startsWith('rsync') || !argv.includes('--daemon')) return undefined
-    return argv.find((a) => a.startsWith('--config='))?.slice('--config='.length) ?? ''
-  } catch {
-    return undefined
-  }
+  return (await processEnded(pid)) ? undefined : configOf(await commandLine(pid))
 }
 
 async function listeningOn(pid: number, port: number): Promise<boolean> {
@@ -258,8 +260,8 @@ async function processEnded(pid: number): Promise<boolean> {
 /** True when the daemon `pid` has exited, or its pid now belongs to another program; not while it is still exiting (empty cmdline). */
 async function daemonExited(pid: number): Promise<boolean> {
   if (await processEnded(pid)) return true
-  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')
-  return cmdline !== '' && (await daemonConfig(pid)) === undefined
+  const cmdline = await commandLine(pid)
+  return cmdline !== '' && configOf(cmdline) === undefined
 }
 
 async function terminate(pid: number, pidFile: string): Promise<void> {
